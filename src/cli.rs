@@ -1,0 +1,239 @@
+//! The command line: flag definitions (with their help) and the hand-off to the library.
+//! Human messages go to stderr; with `--json`, stdout carries exactly one JSON document.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::error::{Error, ExitStatus};
+use crate::generate::{self, NewArgs, NewReport, Prompter};
+use crate::options::{Kind, OPTIONS};
+use crate::prompt;
+use crate::template::TemplateSource;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "medforge",
+    version,
+    about = "Secure-by-default scaffolding for healthcare services in Rust",
+    long_about = "medforge generates a complete Rust web service that handles patient data (PHI) \
+                  safely from its first commit: server-side authentication, PostgreSQL \
+                  row-level security, encryption, an audit trail, synthetic-only test data, \
+                  AI-tool deny-lists and compile-time PHI guardrails.\n\n\
+                  Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a new service project.
+    ///
+    /// On a terminal, medforge asks for every option not given. Without a terminal it
+    /// never asks: pass --yes to accept the secure defaults for the rest, or it exits 2
+    /// naming what is missing.
+    New(NewCommand),
+    /// List every option `new` accepts: key, type, choices, default and help.
+    Options(OptionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct NewCommand {
+    /// Project name: lowercase letters, digits, `-` and `_`; it becomes the crate name.
+    pub name: Option<String>,
+    /// Directory to create the project in [default: ./NAME].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Set an option, e.g. `--set tenancy=single` or `--set modules=patients,notes`.
+    /// Repeatable; overrides the answers file. See `medforge options`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Read options from a TOML file of `key = value` lines (or another project's
+    /// `.medforge/answers.toml`).
+    #[arg(long = "answers", value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Never prompt: options not given take their secure defaults.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON document on stdout (files written, answers, next steps).
+    #[arg(long)]
+    pub json: bool,
+    /// Show what would be generated, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write into a non-empty directory (files with the same names are replaced).
+    #[arg(long)]
+    pub force: bool,
+    /// Render a team's own cargo-generate template directory instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OptionsCommand {
+    /// Print the options as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses the command line, with the option table appended to `new --help`.
+pub fn parse() -> Cli {
+    let command = Cli::command().mut_subcommand("new", |new| {
+        new.after_long_help(options_summary())
+            .after_help("Run `medforge new --help` for every option, or `medforge options`.")
+    });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// Runs the command and returns its exit status; everything printed happens here.
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::New(command) => {
+            let json = command.json;
+            finish(json, new(command))
+        }
+        Command::Options(command) => {
+            let mut stdout = std::io::stdout().lock();
+            let written = if command.json {
+                writeln!(stdout, "{}", to_json(&OPTIONS))
+            } else {
+                write!(stdout, "{}", options_summary())
+            };
+            // A closed pipe (`medforge options | head`) is not an error worth a message.
+            let _ = written;
+            ExitStatus::Ok
+        }
+    }
+}
+
+fn new(command: NewCommand) -> Result<NewReport, Error> {
+    let args = NewArgs {
+        name: command.name,
+        dir: command.dir,
+        set: command.set,
+        answers_file: command.answers,
+        yes: command.yes,
+        dry_run: command.dry_run,
+        force: command.force,
+        template: command
+            .template
+            .map_or(TemplateSource::Embedded, TemplateSource::Directory),
+    };
+    let mut terminal = prompt::Terminal;
+    // Prompts need a person at a terminal on both ends; --yes means "do not ask".
+    let interactive =
+        !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let prompter: Option<&mut dyn Prompter> = if interactive {
+        Some(&mut terminal)
+    } else {
+        None
+    };
+    generate::new_project(&args, prompter)
+}
+
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    status: &'static str,
+    #[serde(flatten)]
+    report: &'a T,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    status: &'static str,
+    exit_code: u8,
+    error: &'a str,
+}
+
+fn finish(json: bool, outcome: Result<NewReport, Error>) -> ExitStatus {
+    match outcome {
+        Ok(report) => {
+            if json {
+                println!(
+                    "{}",
+                    to_json(&Success {
+                        status: "ok",
+                        report: &report
+                    })
+                );
+            }
+            eprint!("{}", human_summary(&report));
+            ExitStatus::Ok
+        }
+        Err(error) => {
+            let status = error.exit_status();
+            let message = error.to_string();
+            if json {
+                println!(
+                    "{}",
+                    to_json(&Failure {
+                        status: "error",
+                        exit_code: status.code(),
+                        error: &message,
+                    })
+                );
+            }
+            eprintln!("error: {message}");
+            status
+        }
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("medforge's reports serialize to JSON")
+}
+
+fn human_summary(report: &NewReport) -> String {
+    let mut out = String::new();
+    let verb = if report.dry_run {
+        "Would create"
+    } else {
+        "Created"
+    };
+    out.push_str(&format!(
+        "{verb} `{}` in {} ({} files, template {}, medforge {})\n",
+        report.name,
+        report.path.display(),
+        report.files.len(),
+        report.template_version,
+        report.generator_version,
+    ));
+    if report.dry_run {
+        for file in &report.files {
+            out.push_str(&format!("  {file}\n"));
+        }
+        out.push_str("Nothing was written (--dry-run).\n");
+    } else {
+        out.push_str("Answers recorded in .medforge/answers.toml.\nNext steps:\n");
+        for step in &report.next_steps {
+            out.push_str(&format!("  {step}\n"));
+        }
+    }
+    out
+}
+
+/// The option table as help text: one block per option.
+pub fn options_summary() -> String {
+    let mut out = String::from("Options (set with --set KEY=VALUE or in an --answers file):\n");
+    for spec in OPTIONS {
+        let values = match spec.kind {
+            Kind::Choice { choices } => format!("one of {}", choices.join(" | ")),
+            Kind::MultiChoice { choices, .. } => {
+                format!("comma-separated subset of {}", choices.join(", "))
+            }
+            Kind::Integer { min, max } => format!("whole number {min}..={max}"),
+            Kind::Text { pattern, .. } => format!("text matching {pattern}"),
+        };
+        let default = crate::answers::Value::default_for(spec).to_flag_text();
+        out.push_str(&format!(
+            "\n  {}  ({values}; default: {default})\n      {}\n",
+            spec.key, spec.help
+        ));
+    }
+    out
+}

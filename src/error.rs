@@ -1,0 +1,139 @@
+//! Every way medforge can fail, each with a sentence a user can act on and the exit code
+//! that SPEC §3 promises to scripts and AI agents.
+
+use std::path::PathBuf;
+
+/// Exit codes are part of the CLI contract: agents branch on them, so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Ok = 0,
+    /// Something went wrong while doing the work (I/O, rendering, a tool failed).
+    Failure = 1,
+    /// The request itself was wrong: bad name, unknown key, value out of range, …
+    Usage = 2,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid project name `{name}`: {reason}")]
+    InvalidName { name: String, reason: String },
+
+    #[error("unknown option `{key}`{origin}; known options: {known}")]
+    UnknownOption {
+        key: String,
+        origin: String,
+        known: String,
+    },
+
+    #[error("invalid value for `{key}`{origin}: {reason}")]
+    InvalidValue {
+        key: String,
+        origin: String,
+        reason: String,
+    },
+
+    #[error("`--set {0}` must look like KEY=VALUE, e.g. `--set tenancy=single`")]
+    MalformedSet(String),
+
+    #[error("cannot read answers file {path}: {source}")]
+    AnswersUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("answers file {path} is not valid TOML: {message}")]
+    AnswersMalformed { path: PathBuf, message: String },
+
+    #[error(
+        "no project name given and stdin is not a terminal, so medforge cannot ask: \
+         pass it as `medforge new NAME`"
+    )]
+    MissingName,
+
+    #[error(
+        "stdin is not a terminal, so medforge cannot ask for {missing}; pass --yes to accept \
+         the secure defaults, or give them with {flags}"
+    )]
+    MissingAnswers { missing: String, flags: String },
+
+    #[error(
+        "target directory {0} is not empty; choose another --dir, or pass --force to write \
+         the project into it (existing files with the same names are replaced)"
+    )]
+    TargetNotEmpty(PathBuf),
+
+    #[error("target {0} exists and is not a directory; choose another --dir")]
+    TargetNotDirectory(PathBuf),
+
+    #[error("parent directory {0} does not exist; create it first or choose another --dir")]
+    ParentMissing(PathBuf),
+
+    #[error("cannot write to {path}: {source}; choose a directory you can write to with --dir")]
+    Unwritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("prompt cancelled; nothing was written")]
+    Cancelled,
+
+    #[error("cannot show the prompt: {0}")]
+    Prompt(String),
+
+    #[error("rendering the service template failed: {0:#}")]
+    Render(anyhow::Error),
+
+    #[error("template at {path} is not usable: {reason}")]
+    Template { path: PathBuf, reason: String },
+
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::InvalidName { .. }
+            | Error::UnknownOption { .. }
+            | Error::InvalidValue { .. }
+            | Error::MalformedSet(_)
+            | Error::AnswersUnreadable { .. }
+            | Error::AnswersMalformed { .. }
+            | Error::MissingName
+            | Error::MissingAnswers { .. }
+            | Error::TargetNotEmpty(_)
+            | Error::TargetNotDirectory(_)
+            | Error::ParentMissing(_)
+            | Error::Unwritable { .. }
+            | Error::Template { .. } => ExitStatus::Usage,
+            Error::Cancelled | Error::Prompt(_) | Error::Render(_) | Error::Io { .. } => {
+                ExitStatus::Failure
+            }
+        }
+    }
+
+    /// Wraps an I/O error with what medforge was doing and where.
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,395 @@
+//! `medforge new`: collect the answers, render the template into a staging directory, and
+//! move the finished project into place in one step, so a failure leaves nothing behind.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::answers::{Answers, Value};
+use crate::error::{Error, Result};
+use crate::options::OptionSpec;
+use crate::record;
+use crate::render;
+use crate::template::TemplateSource;
+
+/// Everything `medforge new` needs: the CLI fills it from flags, tests fill it directly.
+#[derive(Debug, Clone, Default)]
+pub struct NewArgs {
+    pub name: Option<String>,
+    /// The project directory; defaults to `./NAME`.
+    pub dir: Option<PathBuf>,
+    /// `--set KEY=VALUE` flags, applied after the answers file.
+    pub set: Vec<String>,
+    pub answers_file: Option<PathBuf>,
+    /// Accept secure defaults for every option not given.
+    pub yes: bool,
+    pub dry_run: bool,
+    /// Write into a non-empty directory.
+    pub force: bool,
+    pub template: TemplateSource,
+}
+
+/// Asks the user for what the flags did not say. The terminal implementation is
+/// [`crate::prompt::Terminal`]; without a TTY there is no prompter at all.
+pub trait Prompter {
+    fn project_name(&mut self) -> Result<String>;
+    fn option(&mut self, spec: &'static OptionSpec, default: Value) -> Result<Value>;
+}
+
+/// What `medforge new` did, for the human summary and for `--json`.
+#[derive(Debug, Serialize)]
+pub struct NewReport {
+    pub name: String,
+    pub path: PathBuf,
+    pub dry_run: bool,
+    /// Files written (or that would be written), relative to `path`, sorted.
+    pub files: Vec<String>,
+    pub answers: Answers,
+    pub generator_version: &'static str,
+    pub template_version: String,
+    pub next_steps: Vec<String>,
+}
+
+pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> Result<NewReport> {
+    let mut answers = match &args.answers_file {
+        Some(path) => Answers::from_file(path)?,
+        None => Answers::default(),
+    };
+    answers.apply_flags(&args.set)?;
+
+    let name = match (&args.name, prompter.as_deref_mut()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(prompter)) => prompter.project_name()?,
+        (None, None) => return Err(Error::MissingName),
+    };
+    validate_name(&name)?;
+
+    let target = absolute(args.dir.clone().unwrap_or_else(|| PathBuf::from(&name)))?;
+    let target_state = inspect_target(&target, args.force)?;
+
+    // Secure defaults only when asked for: an agent must opt in to every answer it skipped.
+    let missing = answers.missing();
+    if args.yes {
+        answers.fill_defaults();
+    } else if let Some(prompter) = prompter {
+        for spec in missing {
+            let value = prompter.option(spec, Value::default_for(spec))?;
+            answers.insert(spec, value);
+        }
+    } else if !missing.is_empty() {
+        return Err(missing_answers(&missing));
+    }
+
+    let template = args.template.open()?;
+    let staging_parent = if args.dry_run {
+        std::env::temp_dir()
+    } else {
+        target
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(std::env::temp_dir)
+    };
+    // Staging beside the target keeps the final move a rename on one filesystem.
+    let staging = tempfile::Builder::new()
+        .prefix(".medforge-new-")
+        .tempdir_in(&staging_parent)
+        .map_err(|source| Error::Unwritable {
+            path: staging_parent.clone(),
+            source,
+        })?;
+    let rendered = render::render(&template, &name, &answers, staging.path())?;
+    record::write(&rendered, &name, &template.version, &answers)?;
+    let files = list_files(&rendered)?;
+
+    if !args.dry_run {
+        place(&rendered, &target, target_state)?;
+    }
+
+    Ok(NewReport {
+        next_steps: next_steps(&target),
+        name,
+        path: target,
+        dry_run: args.dry_run,
+        files,
+        answers,
+        generator_version: env!("CARGO_PKG_VERSION"),
+        template_version: template.version,
+    })
+}
+
+fn missing_answers(missing: &[&'static OptionSpec]) -> Error {
+    Error::MissingAnswers {
+        missing: missing
+            .iter()
+            .map(|spec| spec.key)
+            .collect::<Vec<_>>()
+            .join(", "),
+        flags: missing
+            .iter()
+            .map(|spec| format!("--set {}=…", spec.key))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Project names become crate names and directory names: keep them to what cargo accepts
+/// everywhere and what reads well in a path.
+pub fn validate_name(name: &str) -> Result<()> {
+    let invalid = |reason: &str| {
+        Err(Error::InvalidName {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    if name.is_empty() {
+        return invalid("it is empty");
+    }
+    if name.len() > 64 {
+        return invalid("use at most 64 characters");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return invalid("start with a lowercase letter (a-z)");
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+    {
+        return invalid(&format!(
+            "`{bad}` is not allowed; use lowercase letters, digits, `-` and `_`"
+        ));
+    }
+    if name.ends_with(['-', '_']) {
+        return invalid("end with a letter or digit");
+    }
+    let crate_name = name.replace('-', "_");
+    if RESERVED_NAMES.contains(&crate_name.as_str()) {
+        return invalid("it is a Rust keyword or a built-in crate name; pick another");
+    }
+    Ok(())
+}
+
+/// Rust keywords and crate names that cargo or rustc reserve.
+const RESERVED_NAMES: &[&str] = &[
+    "abstract",
+    "alloc",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "core",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "proc_macro",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "std",
+    "struct",
+    "super",
+    "test",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+];
+
+fn absolute(path: PathBuf) -> Result<PathBuf> {
+    std::path::absolute(&path).map_err(Error::io("cannot resolve", path))
+}
+
+/// What is at the target path now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetState {
+    Absent,
+    EmptyDir,
+    /// Non-empty, and `--force` allows writing into it.
+    Overlay,
+}
+
+fn inspect_target(target: &Path, force: bool) -> Result<TargetState> {
+    match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = target.parent().unwrap_or(Path::new("/"));
+            if parent.is_dir() {
+                Ok(TargetState::Absent)
+            } else {
+                Err(Error::ParentMissing(parent.to_owned()))
+            }
+        }
+        Err(e) => Err(Error::io("cannot inspect", target)(e)),
+        Ok(meta) if !meta.is_dir() => Err(Error::TargetNotDirectory(target.to_owned())),
+        Ok(_) => {
+            let mut entries =
+                std::fs::read_dir(target).map_err(Error::io("cannot read", target))?;
+            match (entries.next().is_none(), force) {
+                (true, _) => Ok(TargetState::EmptyDir),
+                (false, true) => Ok(TargetState::Overlay),
+                (false, false) => Err(Error::TargetNotEmpty(target.to_owned())),
+            }
+        }
+    }
+}
+
+/// Moves the rendered project into place. A new or empty target gets one atomic rename;
+/// with `--force` into a non-empty directory, each file is renamed over its old version.
+fn place(rendered: &Path, target: &Path, state: TargetState) -> Result<()> {
+    let unwritable = |source| Error::Unwritable {
+        path: target.to_owned(),
+        source,
+    };
+    match state {
+        TargetState::Absent => std::fs::rename(rendered, target).map_err(unwritable),
+        TargetState::EmptyDir => {
+            std::fs::remove_dir(target).map_err(unwritable)?;
+            std::fs::rename(rendered, target).map_err(unwritable)
+        }
+        TargetState::Overlay => {
+            for relative in list_files(rendered)? {
+                let to = target.join(&relative);
+                if let Some(dir) = to.parent() {
+                    std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+                }
+                std::fs::rename(rendered.join(&relative), &to)
+                    .map_err(Error::io("cannot write", &to))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Every file under `root`, relative and sorted, with `/` separators.
+pub fn list_files(root: &Path) -> Result<Vec<String>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+        for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
+            let entry = entry.map_err(Error::io("cannot read", dir))?;
+            let path = entry.path();
+            if entry
+                .file_type()
+                .map_err(Error::io("cannot inspect", &path))?
+                .is_dir()
+            {
+                walk(root, &path, out)?;
+            } else {
+                let relative = path.strip_prefix(root).expect("walked below root");
+                let parts: Vec<_> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn next_steps(target: &Path) -> Vec<String> {
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| target.strip_prefix(cwd).ok().map(Path::to_owned))
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or_else(|| target.to_owned());
+    vec![
+        format!("cd {}", shown.display()),
+        "git init && git config core.hooksPath .githooks".to_owned(),
+        "cargo run".to_owned(),
+        "bash .ci/run".to_owned(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_names_pass() {
+        for name in ["demo", "clinic-portal", "clinic_portal2", "a"] {
+            validate_name(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_names_say_why() {
+        let cases = [
+            ("", "empty"),
+            ("Demo", "lowercase letter"),
+            ("1clinic", "lowercase letter"),
+            ("clinic portal", "` ` is not allowed"),
+            ("clinic/portal", "`/` is not allowed"),
+            ("../etc", "lowercase letter"),
+            ("clinic-", "end with a letter"),
+            ("self", "keyword"),
+            ("std", "built-in crate"),
+            ("proc-macro", "built-in crate"),
+        ];
+        for (name, expected) in cases {
+            let err = validate_name(name).unwrap_err().to_string();
+            assert!(err.contains(expected), "{name}: {err}");
+        }
+        assert!(validate_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn target_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("new");
+        assert_eq!(inspect_target(&absent, false).unwrap(), TargetState::Absent);
+        std::fs::create_dir(&absent).unwrap();
+        assert_eq!(
+            inspect_target(&absent, false).unwrap(),
+            TargetState::EmptyDir
+        );
+        std::fs::write(absent.join("keep.txt"), "mine").unwrap();
+        assert!(matches!(
+            inspect_target(&absent, false),
+            Err(Error::TargetNotEmpty(_))
+        ));
+        assert_eq!(inspect_target(&absent, true).unwrap(), TargetState::Overlay);
+        assert!(matches!(
+            inspect_target(&absent.join("keep.txt"), true),
+            Err(Error::TargetNotDirectory(_))
+        ));
+        assert!(matches!(
+            inspect_target(&dir.path().join("no/such/dir"), false),
+            Err(Error::ParentMissing(_))
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! medforge: a secure-by-default scaffolding generator for healthcare services.
+//!
+//! The binary is a thin shell over this library: [`generate::new_project`] takes a
+//! [`generate::NewArgs`], so the CLI and the tests drive the same path.
+
+pub mod answers;
+pub mod cli;
+pub mod error;
+pub mod generate;
+pub mod options;
+pub mod prompt;
+pub mod record;
+pub mod render;
+pub mod template;

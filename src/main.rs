@@ -1,0 +1,13 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // A bug must still end in one sentence and exit 1, never a backtrace (SPEC §3).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: medforge hit an internal bug ({info}); please report it");
+    }));
+    let cli = medforge::cli::parse();
+    match std::panic::catch_unwind(|| medforge::cli::run(cli)) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(_) => ExitCode::FAILURE,
+    }
+}
