@@ -207,6 +207,62 @@ mod tests {
         assert_eq!(keys.len(), OPTIONS.len());
     }
 
+    /// The template's cargo-generate placeholders are the same options, so plain
+    /// `cargo generate` users get the same choices and secure defaults.
+    #[test]
+    fn cargo_generate_placeholders_match_the_option_table() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates/service/cargo-generate.toml"
+        );
+        let config: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+        let placeholders = config["placeholders"].as_table().unwrap();
+        let keys: Vec<&str> = placeholders.keys().map(String::as_str).collect();
+        let table_keys: Vec<&str> = OPTIONS.iter().map(|o| o.key).collect();
+        assert_eq!(keys, table_keys, "same options, same order");
+
+        let strings = |value: &toml::Value| -> Vec<String> {
+            value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        for option in OPTIONS {
+            let placeholder = placeholders[option.key].as_table().unwrap();
+            let kind = placeholder["type"].as_str().unwrap();
+            let key = option.key;
+            match option.kind {
+                Kind::Choice { choices } => {
+                    assert_eq!(kind, "string", "{key}");
+                    assert_eq!(strings(&placeholder["choices"]), choices, "{key}");
+                }
+                Kind::MultiChoice { choices, .. } => {
+                    assert_eq!(kind, "array", "{key}");
+                    assert_eq!(strings(&placeholder["choices"]), choices, "{key}");
+                }
+                Kind::Integer { .. } => {
+                    assert_eq!(kind, "string", "{key}");
+                    assert!(
+                        placeholder.contains_key("regex"),
+                        "{key} needs a range regex"
+                    );
+                }
+                Kind::Text { pattern, .. } => {
+                    assert_eq!(kind, "string", "{key}");
+                    assert_eq!(placeholder["regex"].as_str(), Some(pattern), "{key}");
+                }
+            }
+            let default = match option.default {
+                Default::Str(s) => toml::Value::from(s),
+                Default::Int(n) => toml::Value::from(n.to_string()),
+                Default::List(items) => toml::Value::from(items.to_vec()),
+            };
+            assert_eq!(placeholder["default"], default, "{key}");
+        }
+    }
+
     #[test]
     fn region_labels() {
         for good in ["ch", "eu", "us", "eu-west", "us-east1"] {

@@ -1,0 +1,106 @@
+//! How long `medforge new` takes for the default configuration, against plain
+//! cargo-generate rendering of the same template with the same answers, measured side by
+//! side in one run. Run with `bash bench/run` (or `cargo bench --bench new`).
+//!
+//! Target: under 100 ms per project on a 2-core machine.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
+use medforge::answers::Answers;
+use medforge::generate::{NewArgs, new_project};
+use medforge::template::TemplateSource;
+
+const RUNS: usize = 20;
+
+fn main() {
+    let runs = std::env::var("MEDFORGE_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(RUNS);
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("medforge new, default configuration: median of {runs} runs on {cores} cores");
+
+    let template = TemplateSource::Embedded.open().expect("embedded template");
+    let baseline = median(runs, |dir| plain_cargo_generate(template.dir(), dir));
+    let library = median(runs, |dir| {
+        let args = NewArgs {
+            name: Some("clinic".into()),
+            dir: Some(dir.join("clinic")),
+            yes: true,
+            ..NewArgs::default()
+        };
+        new_project(&args, None).expect("medforge new");
+    });
+    let binary = median(runs, |dir| {
+        let status = Command::new(env!("CARGO_BIN_EXE_medforge"))
+            .args(["new", "clinic", "--yes"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("medforge runs");
+        assert!(status.success());
+    });
+
+    let report = |label: &str, took: Duration| {
+        println!(
+            "  {label:<44} {:>8.1} ms  {:>5.2}x baseline",
+            took.as_secs_f64() * 1e3,
+            took.as_secs_f64() / baseline.as_secs_f64()
+        );
+    };
+    report("plain cargo-generate render (baseline)", baseline);
+    report("medforge new, library call", library);
+    report("medforge new, whole process (what users run)", binary);
+    let verdict = if binary < Duration::from_millis(100) {
+        "met"
+    } else {
+        "MISSED"
+    };
+    println!("  target < 100 ms per project: {verdict}");
+}
+
+/// Runs `work` in a fresh directory `runs` times and returns the median wall time.
+fn median(runs: usize, mut work: impl FnMut(&Path)) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let start = Instant::now();
+            work(dir.path());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// What a team gets from `cargo generate --path templates/service` with the same answers.
+fn plain_cargo_generate(template: &Path, dir: &Path) {
+    let values = dir.join("values.toml");
+    let mut table = toml::Table::new();
+    table.insert(
+        "values".into(),
+        toml::Value::Table(Answers::defaults().to_template_values()),
+    );
+    std::fs::write(&values, toml::to_string(&table).unwrap()).unwrap();
+    let args = GenerateArgs {
+        template_path: TemplatePath {
+            path: Some(template.to_string_lossy().into_owned()),
+            ..TemplatePath::default()
+        },
+        name: Some("clinic".into()),
+        force: true,
+        silent: true,
+        vcs: Some(Vcs::None),
+        template_values_file: Some(values.to_string_lossy().into_owned()),
+        destination: Some(dir.to_owned()),
+        no_workspace: true,
+        no_fmt: true,
+        ..GenerateArgs::default()
+    };
+    let _quiet = gag::Gag::stderr().ok();
+    cargo_generate::generate(args).expect("cargo-generate renders the template");
+}

@@ -1,0 +1,373 @@
+//! End-to-end runs of `medforge new` and `medforge options` as an agent would drive them:
+//! no TTY, flags only, JSON on stdout, exit codes per SPEC §3.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{code, entries, medforge, medforge_bin, stderr, stdout};
+
+fn json(output: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{}", stdout(output)))
+}
+
+#[test]
+fn yes_and_json_generate_the_default_project_and_report_it() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["new", "demo", "--yes", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    let report = json(&output);
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["name"], "demo");
+    assert_eq!(report["dry_run"], false);
+    let project = work.path().join("demo");
+    assert_eq!(Path::new(report["path"].as_str().unwrap()), project);
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for expected in [
+        "Cargo.toml",
+        ".medforge/answers.toml",
+        "README.md",
+        ".ci/run",
+    ] {
+        assert!(
+            files.contains(&expected),
+            "{expected} missing from {files:?}"
+        );
+        assert!(project.join(expected).is_file(), "{expected} not written");
+    }
+    assert_eq!(report["answers"]["tenancy"], "multi");
+    assert_eq!(report["answers"]["session_idle_minutes"], 15);
+    assert!(report["next_steps"].as_array().unwrap().len() >= 2);
+
+    let record = std::fs::read_to_string(project.join(".medforge/answers.toml")).unwrap();
+    let record: toml::Table = record.parse().unwrap();
+    assert_eq!(
+        record["medforge"]["generator_version"].as_str(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert!(record["medforge"]["template_version"].as_str().is_some());
+    assert_eq!(record["answers"].as_table().unwrap().len(), 10);
+    // Human messages stay on stderr.
+    assert!(
+        stderr(&output).contains("Created `demo`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_binary_needs_no_checkout() {
+    // An installed medforge carries its templates: copy the binary away from the source tree.
+    let install = tempfile::tempdir().unwrap();
+    let bin = install.path().join("medforge");
+    std::fs::copy(support::BIN, &bin).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge_bin(&bin, work.path(), &["new", "demo", "--yes"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(work.path().join("demo/Cargo.toml").is_file());
+    assert!(
+        work.path()
+            .join("demo/guardrails/phi-guard/src/lib.rs")
+            .is_file()
+    );
+}
+
+#[test]
+fn without_a_tty_and_without_yes_it_names_the_missing_flags() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(
+        work.path(),
+        &["new", "demo", "--set", "tenancy=single", "--json"],
+    );
+    assert_eq!(code(&output), 2);
+    let message = stderr(&output);
+    assert!(message.contains("--yes"), "{message}");
+    assert!(message.contains("--set regime="), "{message}");
+    assert!(!message.contains("--set tenancy="), "{message}");
+    assert_eq!(json(&output)["exit_code"], 2);
+    assert!(
+        entries(work.path()).is_empty(),
+        "left {:?}",
+        entries(work.path())
+    );
+}
+
+#[test]
+fn a_complete_answers_file_needs_no_yes() {
+    let work = tempfile::tempdir().unwrap();
+    let answers = work.path().join("answers.toml");
+    std::fs::write(
+        &answers,
+        r#"
+regime = "hipaa"
+tenancy = "single"
+mfa = "totp-all"
+session_idle_minutes = 10
+session_absolute_hours = 4
+modules = ["patients", "appointments"]
+tls = "proxy"
+key_provider = "env"
+ai_tools = ["claude"]
+data_residency = "us"
+"#,
+    )
+    .unwrap();
+    let output = medforge(
+        work.path(),
+        &[
+            "new",
+            "demo",
+            "--answers",
+            "answers.toml",
+            "--set",
+            "data_residency=eu",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["answers"]["regime"], "hipaa");
+    // --set wins over the file.
+    assert_eq!(report["answers"]["data_residency"], "eu");
+    assert_eq!(
+        report["answers"]["modules"],
+        serde_json::json!(["patients", "appointments"])
+    );
+}
+
+#[test]
+fn bad_input_gets_one_sentence_exit_2_and_leaves_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("broken.toml"), "tenancy = [").unwrap();
+    std::fs::write(work.path().join("unknown.toml"), "colour = \"blue\"").unwrap();
+    std::fs::create_dir(work.path().join("occupied")).unwrap();
+    std::fs::write(work.path().join("occupied/notes.txt"), "mine").unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (&["new", "Bad Name", "--yes"], "invalid project name"),
+        (
+            &["new", "demo", "--yes", "--set", "colour=blue"],
+            "unknown option `colour`",
+        ),
+        (&["new", "demo", "--yes", "--set", "tenancy"], "KEY=VALUE"),
+        (
+            &["new", "demo", "--yes", "--set", "session_idle_minutes=90"],
+            "out of range",
+        ),
+        (
+            &["new", "demo", "--yes", "--set", "tls=none"],
+            "is not one of",
+        ),
+        (
+            &["new", "demo", "--yes", "--answers", "broken.toml"],
+            "not valid TOML",
+        ),
+        (
+            &["new", "demo", "--yes", "--answers", "unknown.toml"],
+            "unknown option",
+        ),
+        (
+            &["new", "demo", "--yes", "--answers", "absent.toml"],
+            "cannot read answers file",
+        ),
+        (
+            &["new", "demo", "--yes", "--dir", "occupied"],
+            "is not empty",
+        ),
+        (
+            &["new", "demo", "--yes", "--dir", "no/such/parent"],
+            "does not exist",
+        ),
+        (&["new", "--yes"], "no project name given"),
+    ];
+    for (args, expected) in cases {
+        let before = entries(work.path());
+        let output = medforge(work.path(), args);
+        let message = stderr(&output);
+        assert_eq!(code(&output), 2, "{args:?}: {message}");
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(message.starts_with("error: "), "{args:?}: {message}");
+        assert_eq!(message.trim_end().lines().count(), 1, "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        assert_eq!(entries(work.path()), before, "{args:?} left files behind");
+    }
+    assert_eq!(entries(&work.path().join("occupied")), ["notes.txt"]);
+}
+
+#[test]
+fn an_unwritable_directory_is_refused_cleanly() {
+    let work = tempfile::tempdir().unwrap();
+    let target = unwritable_parent(work.path()).join("demo");
+    let output = medforge(
+        work.path(),
+        &[
+            "new",
+            "demo",
+            "--yes",
+            "--json",
+            "--dir",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write to"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(json(&output)["status"], "error");
+    assert!(!target.exists());
+}
+
+/// A directory this process cannot create files in. Root ignores permission bits, so as
+/// root the kernel's read-only /proc stands in.
+fn unwritable_parent(work: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let locked = work.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(locked.join("probe"), "").is_ok() {
+        std::fs::remove_file(locked.join("probe")).unwrap();
+        return Path::new("/proc").to_owned();
+    }
+    locked
+}
+
+#[test]
+fn a_failed_render_leaves_nothing_half_written() {
+    let work = tempfile::tempdir().unwrap();
+    let template = work.path().join("team-template");
+    std::fs::create_dir(&template).unwrap();
+    std::fs::write(
+        template.join("cargo-generate.toml"),
+        "[template]\ncargo_generate_version = \">=0.26.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        template.join("medforge-template.toml"),
+        "version = \"9.9.9\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        template.join("Cargo.toml"),
+        "[package]\nname = \"{{crate_name}}\"\n",
+    )
+    .unwrap();
+    std::fs::write(template.join("broken.rs"), "{% if %}").unwrap();
+
+    let output = medforge(
+        work.path(),
+        &["new", "demo", "--yes", "--template", "team-template"],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains("rendering the service template failed"));
+    assert_eq!(entries(work.path()), ["team-template"]);
+}
+
+#[test]
+fn dry_run_lists_files_and_writes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(
+        work.path(),
+        &["new", "demo", "--yes", "--dry-run", "--json"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["dry_run"], true);
+    assert!(report["files"].as_array().unwrap().len() > 5);
+    assert!(entries(work.path()).is_empty());
+    assert!(stderr(&output).contains("Nothing was written"));
+}
+
+#[test]
+fn force_writes_into_a_non_empty_directory_and_keeps_other_files() {
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("demo");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("notes.txt"), "mine").unwrap();
+    std::fs::write(project.join("README.md"), "old").unwrap();
+    let output = medforge(work.path(), &["new", "demo", "--yes", "--force"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_ne!(
+        std::fs::read_to_string(project.join("README.md")).unwrap(),
+        "old"
+    );
+    assert!(project.join("Cargo.toml").is_file());
+    assert!(
+        entries(work.path())
+            .iter()
+            .all(|e| !e.starts_with(".medforge-new")),
+        "staging left behind"
+    );
+}
+
+#[test]
+fn options_json_lists_every_option_with_type_default_and_help() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["options", "--json"]);
+    assert_eq!(code(&output), 0);
+    let options = json(&output);
+    let options = options.as_array().unwrap();
+    let keys: Vec<&str> = options.iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "regime",
+            "tenancy",
+            "mfa",
+            "session_idle_minutes",
+            "session_absolute_hours",
+            "modules",
+            "tls",
+            "key_provider",
+            "ai_tools",
+            "data_residency"
+        ]
+    );
+    for option in options {
+        assert!(option["type"].is_string(), "{option}");
+        assert!(!option["default"].is_null(), "{option}");
+        assert!(option["help"].as_str().unwrap().len() > 20, "{option}");
+    }
+    let idle = &options[3];
+    assert_eq!(idle["type"], "integer");
+    assert_eq!(
+        (idle["min"].as_u64(), idle["max"].as_u64()),
+        (Some(1), Some(60))
+    );
+    assert_eq!(
+        options[1]["choices"],
+        serde_json::json!(["single", "multi"])
+    );
+}
+
+#[test]
+fn options_without_json_is_readable_help() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["options"]);
+    assert_eq!(code(&output), 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains("session_idle_minutes  (whole number 1..=60; default: 15)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn clap_usage_errors_exit_2() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["new", "demo", "--no-such-flag"]);
+    assert_eq!(code(&output), 2);
+}

@@ -1,0 +1,25 @@
+//! The generated project must build and pass its own CI (fmt, clippy -D warnings, tests)
+//! straight out of `medforge new`. Every generated project shares one target directory,
+//! so the dependencies compile once.
+
+mod support;
+
+use std::process::Command;
+
+use support::{code, generated_target_dir, medforge, stderr};
+
+#[test]
+fn default_project_passes_its_own_ci() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["new", "clinic", "--yes"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let project = work.path().join("clinic");
+
+    let status = Command::new("bash")
+        .arg(".ci/run")
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", generated_target_dir())
+        .status()
+        .expect("bash runs the generated .ci/run");
+    assert!(status.success(), "the generated project's .ci/run failed");
+}

@@ -1,0 +1,57 @@
+//! Running the real `medforge` binary the way a script or an AI agent would: no TTY on
+//! stdin, arguments only.
+
+#![allow(dead_code)] // each test crate uses its own part of the support module
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_medforge");
+
+/// Runs medforge in `cwd` with stdin closed (not a terminal).
+pub fn medforge(cwd: &Path, args: &[&str]) -> Output {
+    medforge_bin(Path::new(BIN), cwd, args)
+}
+
+pub fn medforge_bin(bin: &Path, cwd: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("medforge runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("medforge exits normally")
+}
+
+/// One shared target directory for every generated project the tests build, so each
+/// dependency compiles once per machine rather than once per project.
+pub fn generated_target_dir() -> PathBuf {
+    std::env::var_os("MEDFORGE_GENERATED_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-target"))
+}
+
+/// Names of the entries in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
