@@ -1,0 +1,6 @@
+use phi_guard::Phi;
+
+fn main() {
+    let mrn = Phi::new(4_711_u64);
+    eprintln!("lookup failed for {}", mrn);
+}

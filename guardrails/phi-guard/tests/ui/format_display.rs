@@ -1,0 +1,6 @@
+use phi_guard::Phi;
+
+fn main() {
+    let name = Phi::new(String::from("Synthetic Person"));
+    let _ = format!("patient {}", name);
+}

@@ -1,0 +1,6 @@
+use phi_guard::{Phi, PhiResponse};
+
+#[derive(PhiResponse)]
+struct Name(Phi<String>);
+
+fn main() {}
