@@ -16,6 +16,8 @@ use medforge::template::TemplateSource;
 const RUNS: usize = 20;
 
 fn main() {
+    // SAFETY: no other thread runs yet.
+    unsafe { medforge::render::provide_author_fallback() };
     let runs = std::env::var("MEDFORGE_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())

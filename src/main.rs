@@ -5,6 +5,8 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: medforge hit an internal bug ({info}); please report it");
     }));
+    // SAFETY: nothing else runs yet.
+    unsafe { medforge::render::provide_author_fallback() };
     let cli = medforge::cli::parse();
     match std::panic::catch_unwind(|| medforge::cli::run(cli)) {
         Ok(status) => ExitCode::from(status.code()),

@@ -73,12 +73,14 @@ pub fn render(
     .map_err(Error::Render)?;
 
     vendor_guardrails(&rendered)?;
+    append_clippy_bans(&rendered)?;
     mark_executables(&rendered)?;
     Ok(rendered)
 }
 
-/// Copies the guardrail crates into the project. Their dev-dependencies (the compile-fail
-/// suite's) stay behind: the project tests its own code, medforge tests the guardrails.
+/// Copies the guardrail crates into the project, with their unit tests. The compile-fail
+/// suite and its trybuild dependency stay behind: its expected compiler output is pinned
+/// to medforge's toolchain, and medforge's CI runs it.
 fn vendor_guardrails(project: &Path) -> Result<()> {
     for (relative, contents) in template::guardrail_files() {
         let target = project.join(GUARDRAILS_DIR).join(relative);
@@ -95,21 +97,65 @@ fn vendor_guardrails(project: &Path) -> Result<()> {
 }
 
 fn vendored_manifest(relative: &Path, contents: &[u8]) -> Result<String> {
-    let broken = |reason: String| {
+    let text = std::str::from_utf8(contents).map_err(|e| {
         Error::Render(anyhow::anyhow!(
-            "embedded guardrail manifest {} {reason}",
+            "embedded guardrail manifest {} is not UTF-8: {e}",
             relative.display()
         ))
-    };
-    let text = std::str::from_utf8(contents).map_err(|e| broken(e.to_string()))?;
-    let mut manifest: toml::Table = text.parse().map_err(|e| broken(format!("{e}")))?;
-    manifest.remove("dev-dependencies");
-    let body = toml::to_string(&manifest).map_err(|e| broken(e.to_string()))?;
+    })?;
+    // Line edits keep the manifest as its authors wrote it: the project's workspace sets
+    // edition and rust-version, the license is the project's own, and trybuild belongs
+    // to the compile-fail suite that is not vendored.
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            let line = line.trim_start();
+            !(line.starts_with("license.workspace") || line.starts_with("trybuild "))
+        })
+        .collect();
     Ok(format!(
         "# Vendored by medforge {}: the PHI guardrails. Do not weaken them;\n\
-         # `medforge check` verifies they are intact.\n{body}",
-        env!("CARGO_PKG_VERSION")
+         # `medforge check` verifies they are intact.\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        kept.join("\n")
     ))
+}
+
+/// The guardrails' clippy bans (raw extractors, printing macros) join the project's
+/// clippy.toml: CI runs clippy with `-D warnings`, so each banned use fails the build.
+fn append_clippy_bans(project: &Path) -> Result<()> {
+    let path = project.join("clippy.toml");
+    let mut config = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("cannot read", &path)(e)),
+    };
+    if !config.is_empty() && !config.ends_with('\n') {
+        config.push('\n');
+    }
+    config.push('\n');
+    config.push_str(template::guardrail_clippy_bans());
+    write_file(&path, config.as_bytes())
+}
+
+/// Lets cargo-generate run where no user name is set (`env -i`, minimal CI images): it
+/// refuses to render without one, though medforge's templates never use it.
+///
+/// # Safety
+/// Changes the process environment: call it before any other thread starts.
+pub unsafe fn provide_author_fallback() {
+    const NAMES: &[&str] = &[
+        "CARGO_NAME",
+        "GIT_AUTHOR_NAME",
+        "GIT_COMMITTER_NAME",
+        "USER",
+        "USERNAME",
+        "NAME",
+    ];
+    if NAMES.iter().all(|name| std::env::var_os(name).is_none()) {
+        // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
+        unsafe { std::env::set_var("CARGO_NAME", "medforge") };
+    }
 }
 
 #[cfg(unix)]

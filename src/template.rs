@@ -93,6 +93,14 @@ impl TemplateSource {
     }
 }
 
+/// The clippy bans every generated project adopts (`guardrails/clippy-bans.toml`).
+pub fn guardrail_clippy_bans() -> &'static str {
+    EMBEDDED_GUARDRAILS
+        .get_file("clippy-bans.toml")
+        .and_then(|file| file.contents_utf8())
+        .expect("guardrails/clippy-bans.toml is embedded")
+}
+
 /// Files of the guardrail crates that a generated project vendors: sources, manifests and
 /// the README, not the compile-fail suite (that runs in medforge's own CI).
 pub fn guardrail_files() -> Vec<(&'static Path, &'static [u8])> {

@@ -4,9 +4,12 @@
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
 //! snapshots` and read the diff); CI fails on any unreviewed change.
 
-use std::path::Path;
+mod support;
 
-use medforge::generate::{NewArgs, list_files, new_project};
+use std::path::{Path, PathBuf};
+
+use medforge::generate::list_files;
+use support::{code, medforge, stderr};
 
 /// Files whose content every reviewer should see change.
 const KEY_FILES: &[&str] = &[
@@ -23,22 +26,25 @@ const KEY_FILES: &[&str] = &[
     ".zed/settings.json",
 ];
 
+/// Generates `clinic` with the real binary, as a user would.
+fn generate(work: &Path, set: &[&str]) -> PathBuf {
+    let mut args = vec!["new", "clinic", "--yes"];
+    for value in set {
+        args.extend(["--set", value]);
+    }
+    let output = medforge(work, &args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    work.join("clinic")
+}
+
 fn snapshot(config: &str, set: &[&str]) {
     let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("clinic");
-    let args = NewArgs {
-        name: Some("clinic".into()),
-        dir: Some(dir.clone()),
-        set: set.iter().map(|s| (*s).to_owned()).collect(),
-        yes: true,
-        ..NewArgs::default()
-    };
-    new_project(&args, None).unwrap();
+    let dir = generate(work.path(), set);
 
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.set_description(format!("medforge new clinic --yes {}", flags(set)));
+    settings.set_description(format!("medforge new clinic --yes{}", flags(set)));
     settings.bind(|| {
         insta::assert_snapshot!(format!("{config}__tree"), tree(&dir));
         insta::assert_snapshot!(format!("{config}__key_files"), key_files(&dir));
@@ -109,15 +115,7 @@ fn behind_a_tls_proxy() {
 #[test]
 fn no_ai_tools_means_no_ai_files() {
     let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("clinic");
-    let args = NewArgs {
-        name: Some("clinic".into()),
-        dir: Some(dir.clone()),
-        set: vec!["ai_tools=none".into()],
-        yes: true,
-        ..NewArgs::default()
-    };
-    new_project(&args, None).unwrap();
+    let dir = generate(work.path(), &["ai_tools=none"]);
     let files = list_files(&dir).unwrap();
     for ai_file in [
         ".cursorignore",

@@ -1,0 +1,346 @@
+//! Service configuration, read once at startup from environment variables.
+//!
+//! The answers given to `medforge new` are the constants below. They are this project's
+//! policy: recorded in `.medforge/answers.toml` and verified by `medforge check`. The
+//! environment may tighten a limit but never loosen it; to loosen one, change the answer
+//! (`medforge update --set ...`) so that the change is on record.
+
+use std::{
+    env, fmt,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::Duration,
+};
+
+/// How TLS reaches this service (the `tls` answer).
+pub const TLS_TERMINATION: TlsTermination = TlsTermination::{% if tls == "proxy" %}Proxy{% else %}Rustls{% endif %};
+
+/// Minutes without a request before a session ends (the `session_idle_minutes` answer).
+/// HIPAA 164.312(a)(2)(iii): automatic logoff.
+pub const SESSION_IDLE_MINUTES: u64 = {{session_idle_minutes}};
+
+/// Hours after login when a session ends however active it is (the
+/// `session_absolute_hours` answer).
+pub const SESSION_ABSOLUTE_HOURS: u64 = {{session_absolute_hours}};
+
+/// Region label where patient data must stay (the `data_residency` answer). Logged at
+/// startup, so an operator can hold a deployment against it.
+pub const DATA_RESIDENCY: &str = "{{data_residency}}";
+
+/// Where the service listens unless `BIND_ADDR` says otherwise: loopback only.
+pub const DEFAULT_BIND_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
+
+// The bounds of SPEC section 3; a hand edit outside them does not compile.
+const _: () = assert!(SESSION_IDLE_MINUTES >= 1 && SESSION_IDLE_MINUTES <= 60);
+const _: () = assert!(SESSION_ABSOLUTE_HOURS >= 1 && SESSION_ABSOLUTE_HOURS <= 24);
+
+/// Where TLS is terminated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsTermination {
+    /// TLS 1.3 in this process, with rustls.
+    Rustls,
+    /// A TLS proxy in front of the service terminates TLS and forwards plain HTTP.
+    Proxy,
+}
+
+/// Development serves plain HTTP on loopback with synthetic data; production refuses to
+/// start unless every safety check passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Everything the service reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `APP_ENV`: `development` (the default) or `production`.
+    pub environment: Environment,
+    /// `BIND_ADDR`: the address the HTTP listener binds.
+    pub bind_addr: SocketAddr,
+    /// Where TLS is terminated; fixed when the project was generated.
+    pub tls: TlsTermination,
+    /// `BEHIND_TLS_PROXY`: the operator's statement that a TLS proxy is in front.
+    pub behind_tls_proxy: bool,
+    /// `SESSION_IDLE_MINUTES`: at most [`SESSION_IDLE_MINUTES`].
+    pub session_idle: Duration,
+    /// `SESSION_ABSOLUTE_HOURS`: at most [`SESSION_ABSOLUTE_HOURS`].
+    pub session_absolute: Duration,
+    /// Where patient data must stay; fixed when the project was generated.
+    pub data_residency: &'static str,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| {
+            env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+        })
+    }
+
+    /// Reads the variables from `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let environment = match lookup("APP_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => return Err(invalid("APP_ENV", other, "development or production")),
+        };
+        let bind_addr = match lookup("BIND_ADDR") {
+            None => DEFAULT_BIND_ADDR,
+            Some(value) => value.parse().map_err(|_| {
+                invalid(
+                    "BIND_ADDR",
+                    &value,
+                    "an address and port, e.g. 127.0.0.1:3000",
+                )
+            })?,
+        };
+        let behind_tls_proxy = match lookup("BEHIND_TLS_PROXY").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(invalid("BEHIND_TLS_PROXY", other, "true or false")),
+        };
+        let idle_minutes = at_most(&lookup, "SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)?;
+        let absolute_hours = at_most(&lookup, "SESSION_ABSOLUTE_HOURS", SESSION_ABSOLUTE_HOURS)?;
+
+        check_transport(environment, TLS_TERMINATION, behind_tls_proxy)?;
+
+        Ok(Self {
+            environment,
+            bind_addr,
+            tls: TLS_TERMINATION,
+            behind_tls_proxy,
+            session_idle: Duration::from_secs(idle_minutes * 60),
+            session_absolute: Duration::from_secs(absolute_hours * 3600),
+            data_residency: DATA_RESIDENCY,
+        })
+    }
+}
+
+/// This build serves plain HTTP only, so production needs a TLS proxy that the operator
+/// has declared. SPEC 4.2.7; HIPAA 164.312(e)(1) transmission security.
+pub fn check_transport(
+    environment: Environment,
+    tls: TlsTermination,
+    behind_tls_proxy: bool,
+) -> Result<(), ConfigError> {
+    match (tls, environment, behind_tls_proxy) {
+        (TlsTermination::Rustls, _, true) => Err(ConfigError::ProxyDeclaredWithInProcessTls),
+        (_, Environment::Development, _) | (TlsTermination::Proxy, _, true) => Ok(()),
+        (tls, Environment::Production, false) => Err(ConfigError::PlainHttpInProduction(tls)),
+    }
+}
+
+/// A session limit from the environment: a whole number from 1 up to the generated value.
+fn at_most(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    generated: u64,
+) -> Result<u64, ConfigError> {
+    let Some(value) = lookup(name) else {
+        return Ok(generated);
+    };
+    match value.parse::<u64>() {
+        Ok(n) if (1..=generated).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            name,
+            &value,
+            &format!(
+                "a whole number from 1 to {generated}; a longer limit is a new answer \
+                 (medforge update --set {}=N)",
+                name.to_ascii_lowercase()
+            ),
+        )),
+    }
+}
+
+fn invalid(name: &'static str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+/// Why the service refuses to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A variable is set to a value the service does not accept.
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+    /// Production without TLS accounted for.
+    PlainHttpInProduction(TlsTermination),
+    /// `BEHIND_TLS_PROXY=true` in a project that terminates TLS itself.
+    ProxyDeclaredWithInProcessTls,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid {
+                name,
+                value,
+                expected,
+            } => write!(f, "{name}={value:?} is not valid: expected {expected}"),
+            Self::PlainHttpInProduction(TlsTermination::Proxy) => f.write_str(
+                "APP_ENV=production refuses to serve plain HTTP unless a TLS proxy terminates \
+                 TLS in front of this service: set BEHIND_TLS_PROXY=true once one does",
+            ),
+            Self::PlainHttpInProduction(TlsTermination::Rustls) => f.write_str(
+                "APP_ENV=production refuses to serve plain HTTP, and this project terminates \
+                 TLS in-process (tls = rustls) but this build has no TLS listener: run with \
+                 APP_ENV=development on loopback, or deploy behind a TLS proxy after \
+                 medforge update --set tls=proxy",
+            ),
+            Self::ProxyDeclaredWithInProcessTls => f.write_str(
+                "BEHIND_TLS_PROXY applies to projects generated with tls = proxy; this one \
+                 terminates TLS in-process (tls = rustls)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        })
+    }
+}
+
+impl fmt::Display for TlsTermination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Rustls => "rustls",
+            Self::Proxy => "proxy",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_development_on_loopback_with_the_generated_limits() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.environment, Environment::Development);
+        assert!(config.bind_addr.ip().is_loopback());
+        assert_eq!(config.tls, TLS_TERMINATION);
+        assert_eq!(config.data_residency, DATA_RESIDENCY);
+        assert_eq!(
+            config.session_idle,
+            Duration::from_secs(SESSION_IDLE_MINUTES * 60)
+        );
+        assert_eq!(
+            config.session_absolute,
+            Duration::from_secs(SESSION_ABSOLUTE_HOURS * 3600)
+        );
+    }
+
+    #[test]
+    fn environment_can_shorten_session_limits() {
+        let config = config(&[
+            ("SESSION_IDLE_MINUTES", "1"),
+            ("SESSION_ABSOLUTE_HOURS", "1"),
+        ])
+        .unwrap();
+        assert_eq!(config.session_idle, Duration::from_secs(60));
+        assert_eq!(config.session_absolute, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn environment_cannot_lengthen_session_limits() {
+        let longer_idle = (SESSION_IDLE_MINUTES + 1).to_string();
+        let err = config(&[("SESSION_IDLE_MINUTES", longer_idle.as_str())]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "SESSION_IDLE_MINUTES",
+                ..
+            }
+        ));
+
+        let longer_absolute = (SESSION_ABSOLUTE_HOURS + 1).to_string();
+        let err = config(&[("SESSION_ABSOLUTE_HOURS", longer_absolute.as_str())]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "SESSION_ABSOLUTE_HOURS",
+                ..
+            }
+        ));
+
+        for zero_or_junk in ["0", "-5", "ten"] {
+            assert!(config(&[("SESSION_IDLE_MINUTES", zero_or_junk)]).is_err());
+        }
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_what_it_accepts() {
+        let err = config(&[("APP_ENV", "prod")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "APP_ENV=\"prod\" is not valid: expected development or production"
+        );
+        let err = config(&[("BIND_ADDR", "localhost")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("BIND_ADDR=\"localhost\" is not valid")
+        );
+    }
+
+    #[test]
+    fn production_refuses_plain_http_without_a_declared_tls_proxy() {
+        for tls in [TlsTermination::Rustls, TlsTermination::Proxy] {
+            assert_eq!(
+                check_transport(Environment::Production, tls, false),
+                Err(ConfigError::PlainHttpInProduction(tls))
+            );
+        }
+    }
+
+    #[test]
+    fn production_behind_a_declared_tls_proxy_starts() {
+        assert_eq!(
+            check_transport(Environment::Production, TlsTermination::Proxy, true),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn proxy_declaration_is_refused_where_tls_is_in_process() {
+        for environment in [Environment::Development, Environment::Production] {
+            assert_eq!(
+                check_transport(environment, TlsTermination::Rustls, true),
+                Err(ConfigError::ProxyDeclaredWithInProcessTls)
+            );
+        }
+    }
+
+    #[test]
+    fn production_start_follows_the_generated_tls_answer() {
+        let result = config(&[("APP_ENV", "production"), ("BEHIND_TLS_PROXY", "true")]);
+        match TLS_TERMINATION {
+            TlsTermination::Proxy => assert!(result.is_ok()),
+            TlsTermination::Rustls => {
+                assert_eq!(result, Err(ConfigError::ProxyDeclaredWithInProcessTls))
+            }
+        }
+        assert!(config(&[("APP_ENV", "production")]).is_err());
+    }
+}

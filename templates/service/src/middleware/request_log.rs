@@ -1,0 +1,69 @@
+//! Structured request logs that cannot leak PHI (SPEC 4.2.5; HIPAA 164.312(b) is the
+//! audit log's job, not this log's).
+//!
+//! Each request gets one JSON line with its method, route template, status, latency and
+//! request id. Never the raw path or query string (`/patients/{id}` is logged, never the
+//! id), never headers (cookies, tokens), never bodies.
+
+use std::{fmt, time::Instant};
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::HeaderValue,
+    middleware::Next,
+    response::Response,
+};
+use uuid::Uuid;
+
+/// Response header that carries the request id, so a user's report can be matched to
+/// the log line.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What the log says for a request that matched no route: its path could hold anything.
+pub const UNMATCHED_ROUTE: &str = "<unmatched>";
+
+/// Identifies one request in logs and responses. Always made by the server: a client's
+/// `x-request-id` is dropped, so nobody can forge one or smuggle data into the logs with it.
+/// Handlers read it from the request extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(Uuid);
+
+impl RequestId {
+    fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+pub async fn log_request(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = RequestId::new();
+    request.headers_mut().remove(REQUEST_ID_HEADER);
+    request.extensions_mut().insert(request_id);
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE.to_owned(), |path| path.as_str().to_owned());
+
+    let mut response = next.run(request).await;
+
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        // Milliseconds, to the microsecond.
+        latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        request_id = %request_id,
+        "request"
+    );
+    response
+}
