@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 use medforge::answers::Answers;
 use medforge::generate::{NewArgs, new_project};
 use medforge::template::TemplateSource;
@@ -81,28 +80,6 @@ fn median(runs: usize, mut work: impl FnMut(&Path)) -> Duration {
 
 /// What a team gets from `cargo generate --path templates/service` with the same answers.
 fn plain_cargo_generate(template: &Path, dir: &Path) {
-    let values = dir.join("values.toml");
-    let mut table = toml::Table::new();
-    table.insert(
-        "values".into(),
-        toml::Value::Table(Answers::defaults().to_template_values()),
-    );
-    std::fs::write(&values, toml::to_string(&table).unwrap()).unwrap();
-    let args = GenerateArgs {
-        template_path: TemplatePath {
-            path: Some(template.to_string_lossy().into_owned()),
-            ..TemplatePath::default()
-        },
-        name: Some("clinic".into()),
-        force: true,
-        silent: true,
-        vcs: Some(Vcs::None),
-        template_values_file: Some(values.to_string_lossy().into_owned()),
-        destination: Some(dir.to_owned()),
-        no_workspace: true,
-        no_fmt: true,
-        ..GenerateArgs::default()
-    };
-    let _quiet = gag::Gag::stderr().ok();
-    cargo_generate::generate(args).expect("cargo-generate renders the template");
+    medforge::render::cargo_generate(template, "clinic", &Answers::defaults(), dir)
+        .expect("cargo-generate renders the template");
 }

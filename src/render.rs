@@ -15,10 +15,25 @@ pub const GUARDRAILS_DIR: &str = "guardrails";
 /// Directories whose files must be executable in the generated project.
 const EXECUTABLE_DIRS: &[&str] = &[".githooks", ".ci"];
 
-/// Renders `template` for project `name` with `answers` into `parent/name` and returns that
-/// path. `parent` must exist and should be empty scratch space.
+/// Renders `template` for project `name` with `answers` into `parent/name`, finishes the
+/// tree, and returns its path. `parent` must exist and should be empty scratch space.
 pub fn render(
     template: &Template,
+    name: &str,
+    answers: &Answers,
+    parent: &Path,
+) -> Result<PathBuf> {
+    let rendered = cargo_generate(template.dir(), name, answers, parent)?;
+    vendor_guardrails(&rendered)?;
+    append_clippy_bans(&rendered)?;
+    mark_executables(&rendered)?;
+    Ok(rendered)
+}
+
+/// Exactly what `cargo generate --path TEMPLATE --name NAME` does with these answers, and
+/// nothing more.
+pub fn cargo_generate(
+    template_dir: &Path,
     name: &str,
     answers: &Answers,
     parent: &Path,
@@ -49,7 +64,7 @@ pub fn render(
 
     let args = GenerateArgs {
         template_path: TemplatePath {
-            path: Some(template.dir().to_string_lossy().into_owned()),
+            path: Some(template_dir.to_string_lossy().into_owned()),
             ..TemplatePath::default()
         },
         name: Some(name.to_owned()),
@@ -64,18 +79,10 @@ pub fn render(
         no_fmt: true,
         ..GenerateArgs::default()
     };
-    let rendered = {
-        // cargo-generate narrates on stderr with temporary paths that mean nothing to the
-        // user; medforge reports what was written itself. Errors still come back as values.
-        let _quiet = gag::Gag::stderr().ok();
-        cargo_generate::generate(args)
-    }
-    .map_err(Error::Render)?;
-
-    vendor_guardrails(&rendered)?;
-    append_clippy_bans(&rendered)?;
-    mark_executables(&rendered)?;
-    Ok(rendered)
+    // cargo-generate narrates on stderr with temporary paths that mean nothing to the
+    // user; medforge reports what was written itself. Errors still come back as values.
+    let _quiet = gag::Gag::stderr().ok();
+    cargo_generate::generate(args).map_err(Error::Render)
 }
 
 /// Copies the guardrail crates into the project, with their unit tests. The compile-fail

@@ -6,14 +6,12 @@ mod support;
 
 use std::process::Command;
 
-use support::{code, generated_target_dir, medforge, stderr};
+use support::{generate, generated_target_dir};
 
 #[test]
 fn default_project_passes_its_own_ci() {
     let work = tempfile::tempdir().unwrap();
-    let output = medforge(work.path(), &["new", "clinic", "--yes"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let project = work.path().join("clinic");
+    let project = generate(work.path(), "clinic", &[]);
 
     let status = Command::new("bash")
         .arg(".ci/run")

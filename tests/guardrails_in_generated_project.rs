@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{code, generated_target_dir, medforge, stderr};
+use support::{generate, generated_target_dir, stderr};
 
 /// Adds `source` as a module of the generated service and runs `cargo build`.
 fn build_with(project: &Path, module: &str, source: &str) -> std::process::Output {
@@ -26,9 +26,7 @@ fn build_with(project: &Path, module: &str, source: &str) -> std::process::Outpu
 #[test]
 fn phi_in_a_log_line_or_a_url_does_not_build() {
     let work = tempfile::tempdir().unwrap();
-    let output = medforge(work.path(), &["new", "clinic", "--yes"]);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let project = work.path().join("clinic");
+    let project = generate(work.path(), "clinic", &[]);
 
     let logged = build_with(
         &project,

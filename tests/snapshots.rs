@@ -6,10 +6,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use medforge::generate::list_files;
-use support::{code, medforge, stderr};
+use support::generate;
 
 /// Files whose content every reviewer should see change.
 const KEY_FILES: &[&str] = &[
@@ -26,20 +26,9 @@ const KEY_FILES: &[&str] = &[
     ".zed/settings.json",
 ];
 
-/// Generates `clinic` with the real binary, as a user would.
-fn generate(work: &Path, set: &[&str]) -> PathBuf {
-    let mut args = vec!["new", "clinic", "--yes"];
-    for value in set {
-        args.extend(["--set", value]);
-    }
-    let output = medforge(work, &args);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    work.join("clinic")
-}
-
 fn snapshot(config: &str, set: &[&str]) {
     let work = tempfile::tempdir().unwrap();
-    let dir = generate(work.path(), set);
+    let dir = generate(work.path(), "clinic", set);
 
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
@@ -115,7 +104,7 @@ fn behind_a_tls_proxy() {
 #[test]
 fn no_ai_tools_means_no_ai_files() {
     let work = tempfile::tempdir().unwrap();
-    let dir = generate(work.path(), &["ai_tools=none"]);
+    let dir = generate(work.path(), "clinic", &["ai_tools=none"]);
     let files = list_files(&dir).unwrap();
     for ai_file in [
         ".cursorignore",

@@ -22,6 +22,18 @@ pub fn medforge_bin(bin: &Path, cwd: &Path, args: &[&str]) -> Output {
         .expect("medforge runs")
 }
 
+/// Generates project `name` in `work` with `--yes` and the given `--set` values, and
+/// returns its directory; fails the test with medforge's message if generation fails.
+pub fn generate(work: &Path, name: &str, set: &[&str]) -> PathBuf {
+    let mut args = vec!["new", name, "--yes"];
+    for value in set {
+        args.extend(["--set", value]);
+    }
+    let output = medforge(work, &args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    work.join(name)
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
