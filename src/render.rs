@@ -110,19 +110,15 @@ fn vendored_manifest(relative: &Path, contents: &[u8]) -> Result<String> {
             relative.display()
         ))
     })?;
-    // Line edits keep the manifest as its authors wrote it: the project's workspace sets
-    // edition and rust-version, the license is the project's own, and trybuild belongs
-    // to the compile-fail suite that is not vendored.
+    // A line edit keeps the manifest as its authors wrote it: trybuild belongs to the
+    // compile-fail suite, which is not vendored.
     let kept: Vec<&str> = text
         .lines()
-        .filter(|line| {
-            let line = line.trim_start();
-            !(line.starts_with("license.workspace") || line.starts_with("trybuild "))
-        })
+        .filter(|line| !line.trim_start().starts_with("trybuild "))
         .collect();
     Ok(format!(
-        "# Vendored by medforge {}: the PHI guardrails. Do not weaken them;\n\
-         # `medforge check` verifies they are intact.\n{}\n",
+        "# Vendored by medforge {}: the PHI guardrails (guardrails/README.md).\n\
+         # Change them by updating medforge, never by hand: a weakened guardrail lets PHI leak.\n{}\n",
         env!("CARGO_PKG_VERSION"),
         kept.join("\n")
     ))
