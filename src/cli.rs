@@ -39,6 +39,22 @@ pub enum Command {
     New(NewCommand),
     /// List every option `new` accepts: key, type, choices, default and help.
     Options(OptionsCommand),
+    /// Manage a generated project's database through sqlx-cli.
+    ///
+    /// Migrations run as the owner role: set MIGRATION_DATABASE_URL (or DATABASE_URL).
+    /// Needs sqlx-cli (`cargo install --locked sqlx-cli --no-default-features --features
+    /// postgres,rustls`) and a PostgreSQL server.
+    Db(DbCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DbCommand {
+    /// What to do.
+    #[arg(value_enum)]
+    pub task: crate::db::DbTask,
+    /// The generated project [default: the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +113,10 @@ pub fn run(cli: Cli) -> ExitStatus {
             let json = command.json;
             finish(json, new(command))
         }
+        Command::Db(command) => match crate::db::run(command.task, command.dir.as_deref()) {
+            Ok(()) => ExitStatus::Ok,
+            Err(error) => report_error(false, &error),
+        },
         Command::Options(command) => {
             let mut stdout = std::io::stdout().lock();
             let written = if command.json {
@@ -165,23 +185,26 @@ fn finish(json: bool, outcome: Result<NewReport, Error>) -> ExitStatus {
             eprint!("{}", human_summary(&report));
             ExitStatus::Ok
         }
-        Err(error) => {
-            let status = error.exit_status();
-            let message = error.to_string();
-            if json {
-                println!(
-                    "{}",
-                    to_json(&Failure {
-                        status: "error",
-                        exit_code: status.code(),
-                        error: &message,
-                    })
-                );
-            }
-            eprintln!("error: {message}");
-            status
-        }
+        Err(error) => report_error(json, &error),
     }
+}
+
+/// One sentence on stderr, and with `--json` the same as a JSON document on stdout.
+fn report_error(json: bool, error: &Error) -> ExitStatus {
+    let status = error.exit_status();
+    let message = error.to_string();
+    if json {
+        println!(
+            "{}",
+            to_json(&Failure {
+                status: "error",
+                exit_code: status.code(),
+                error: &message,
+            })
+        );
+    }
+    eprintln!("error: {message}");
+    status
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> String {

@@ -92,6 +92,27 @@ pub enum Error {
     #[error("template at {path} is not usable: {reason}")]
     Template { path: PathBuf, reason: String },
 
+    #[error(
+        "{0} is not a medforge project (no .medforge/answers.toml); run this in a generated \
+         project or pass --dir"
+    )]
+    NotAProject(PathBuf),
+
+    #[error("{0} has no migrations/ folder, so there is no database to manage")]
+    DbUnsupported(PathBuf),
+
+    #[error("{tool} is not installed; install it with: {install}")]
+    MissingTool { tool: &'static str, install: String },
+
+    #[error(
+        "no database to use: set MIGRATION_DATABASE_URL (the owner role's URL) or DATABASE_URL \
+         for the project in {0}"
+    )]
+    DatabaseUrlMissing(PathBuf),
+
+    #[error("sqlx-cli failed during `db {task}` (exit code {code:?}); its output above says why")]
+    DbTaskFailed { task: String, code: Option<i32> },
+
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -115,10 +136,16 @@ impl Error {
             | Error::TargetNotDirectory(_)
             | Error::ParentMissing(_)
             | Error::Unwritable { .. }
-            | Error::Template { .. } => ExitStatus::Usage,
-            Error::Cancelled | Error::Prompt(_) | Error::Render(_) | Error::Io { .. } => {
-                ExitStatus::Failure
-            }
+            | Error::Template { .. }
+            | Error::NotAProject(_)
+            | Error::DbUnsupported(_)
+            | Error::MissingTool { .. }
+            | Error::DatabaseUrlMissing(_) => ExitStatus::Usage,
+            Error::Cancelled
+            | Error::Prompt(_)
+            | Error::Render(_)
+            | Error::DbTaskFailed { .. }
+            | Error::Io { .. } => ExitStatus::Failure,
         }
     }
 

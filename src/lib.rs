@@ -5,6 +5,7 @@
 
 pub mod answers;
 pub mod cli;
+pub mod db;
 pub mod error;
 pub mod generate;
 pub mod options;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test crate uses its own part of the support module
 
+pub mod postgres;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
