@@ -285,8 +285,13 @@ impl Answers {
             }
             None => table,
         };
+        Answers::from_table(&table, origin)
+    }
+
+    /// Validates a table of `key = value` answers, as read from `origin`.
+    pub fn from_table(table: &toml::Table, origin: Origin) -> Result<Answers> {
         let mut answers = Answers::default();
-        for (key, raw) in &table {
+        for (key, raw) in table {
             let spec = options::find(key).ok_or_else(|| unknown_option(key, origin))?;
             answers.insert(spec, Value::from_toml(spec, raw, origin)?);
         }

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::check::CheckArgs;
 use crate::error::{Error, ExitStatus};
 use crate::generate::{self, NewArgs, NewReport, Prompter};
 use crate::options::{Kind, OPTIONS};
 use crate::prompt;
 use crate::template::TemplateSource;
+use crate::update::UpdateArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,7 +24,8 @@ use crate::template::TemplateSource;
                   safely from its first commit: server-side authentication, PostgreSQL \
                   row-level security, encryption, an audit trail, synthetic-only test data, \
                   AI-tool deny-lists and compile-time PHI guardrails.\n\n\
-                  Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input."
+                  Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input, 3 `update` \
+                  finished with conflicts, 4 `check` found violations."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -45,6 +48,54 @@ pub enum Command {
     /// Needs sqlx-cli (`cargo install --locked sqlx-cli --no-default-features --features
     /// postgres,rustls`) and a PostgreSQL server.
     Db(DbCommand),
+    /// Bring template improvements into a generated project, keeping local edits.
+    ///
+    /// Re-renders the template with the recorded answers (changed by --set) and merges it
+    /// three ways: base = .medforge/base (what was generated), ours = the project now,
+    /// theirs = the new render. Where both changed the same lines the file gets conflict
+    /// markers and medforge exits 3. A git project must be clean (or --allow-dirty).
+    Update(UpdateCommand),
+    /// Verify that a generated project still has its security controls.
+    ///
+    /// Guardrails, row-level security, roles, AI deny-lists, timeouts, TLS, raw extractors
+    /// and printing macros, real-looking identifiers in fixtures, vendor agreements. Exits 4
+    /// when anything is found.
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateCommand {
+    /// The generated project [default: the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Change an answer during the update, e.g. `--set modules=patients,notes`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Render a team's own cargo-generate template directory instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
+    /// Print one JSON document on stdout (per-file actions and conflicts).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the unified diff of what would change, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Update even though the project's git working tree has uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckCommand {
+    /// The generated project [default: the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long, conflicts_with = "sarif")]
+    pub json: bool,
+    /// Print a SARIF 2.1.0 log on stdout, for code-scanning services.
+    #[arg(long)]
+    pub sarif: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +164,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             let json = command.json;
             finish(json, new(command))
         }
+        Command::Update(command) => update(command),
+        Command::Check(command) => check(command),
         Command::Db(command) => match crate::db::run(command.task, command.dir.as_deref()) {
             Ok(()) => ExitStatus::Ok,
             Err(error) => report_error(false, &error),
@@ -154,6 +207,89 @@ fn new(command: NewCommand) -> Result<NewReport, Error> {
         None
     };
     generate::new_project(&args, prompter)
+}
+
+fn update(command: UpdateCommand) -> ExitStatus {
+    let args = UpdateArgs {
+        dir: command.dir,
+        set: command.set,
+        template: command
+            .template
+            .map_or(TemplateSource::Embedded, TemplateSource::Directory),
+        dry_run: command.dry_run,
+        allow_dirty: command.allow_dirty,
+    };
+    let report = match crate::update::update(&args) {
+        Ok(report) => report,
+        Err(error) => return report_error(command.json, &error),
+    };
+    let (status, word) = if report.has_conflicts() {
+        (ExitStatus::Conflicts, "conflicts")
+    } else {
+        (ExitStatus::Ok, "ok")
+    };
+    if command.json {
+        println!("{}", to_json(&Outcome::new(word, status, &report)));
+    } else if report.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        for diff in report.files.iter().filter_map(|f| f.diff.as_deref()) {
+            let _ = write!(stdout, "{diff}");
+        }
+    }
+    eprint!("{}", crate::update::human_summary(&report));
+    status
+}
+
+fn check(command: CheckCommand) -> ExitStatus {
+    let args = CheckArgs { dir: command.dir };
+    let report = match crate::check::check(&args) {
+        Ok(report) => report,
+        Err(error) => return report_error(command.json, &error),
+    };
+    let (status, word) = if report.passed() {
+        (ExitStatus::Ok, "ok")
+    } else {
+        (ExitStatus::Violations, "violations")
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = if command.sarif {
+        writeln!(stdout, "{}", to_json(&crate::sarif::to_sarif(&report)))
+    } else if command.json {
+        writeln!(stdout, "{}", to_json(&Outcome::new(word, status, &report)))
+    } else {
+        write!(stdout, "{}", report.human())
+    };
+    if command.sarif || command.json {
+        let summary = report.human();
+        eprint!(
+            "{}",
+            summary
+                .lines()
+                .last()
+                .map(|l| format!("{l}\n"))
+                .unwrap_or_default()
+        );
+    }
+    status
+}
+
+/// A finished command's JSON document: its status word, exit code and report.
+#[derive(Serialize)]
+struct Outcome<'a, T: Serialize> {
+    status: &'static str,
+    exit_code: u8,
+    #[serde(flatten)]
+    report: &'a T,
+}
+
+impl<'a, T: Serialize> Outcome<'a, T> {
+    fn new(status: &'static str, exit: ExitStatus, report: &'a T) -> Self {
+        Outcome {
+            status,
+            exit_code: exit.code(),
+            report,
+        }
+    }
 }
 
 #[derive(Serialize)]

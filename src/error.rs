@@ -11,6 +11,10 @@ pub enum ExitStatus {
     Failure = 1,
     /// The request itself was wrong: bad name, unknown key, value out of range, …
     Usage = 2,
+    /// `medforge update` finished, and some files hold conflict markers to resolve.
+    Conflicts = 3,
+    /// `medforge check` found controls that are missing or weakened.
+    Violations = 4,
 }
 
 impl ExitStatus {
@@ -113,6 +117,27 @@ pub enum Error {
     #[error("sqlx-cli failed during `db {task}` (exit code {code:?}); its output above says why")]
     DbTaskFailed { task: String, code: Option<i32> },
 
+    #[error("{path} is damaged: {reason}; restore it from version control")]
+    RecordMalformed { path: PathBuf, reason: String },
+
+    #[error(
+        "{0} has no .medforge/base/ (the files medforge generated), so there is nothing to \
+         merge against; regenerate the project with this medforge and copy your changes over"
+    )]
+    BaseMissing(PathBuf),
+
+    #[error(
+        "{0} has uncommitted changes (git status is not clean); commit or stash them so the \
+         update can be reviewed and undone, or pass --allow-dirty"
+    )]
+    DirtyTree(PathBuf),
+
+    #[error(
+        "the project was last updated by medforge {project}, newer than this medforge \
+         {this}; install medforge {project} or later to update it"
+    )]
+    GeneratorTooOld { project: String, this: String },
+
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -140,7 +165,11 @@ impl Error {
             | Error::NotAProject(_)
             | Error::DbUnsupported(_)
             | Error::MissingTool { .. }
-            | Error::DatabaseUrlMissing(_) => ExitStatus::Usage,
+            | Error::DatabaseUrlMissing(_)
+            | Error::RecordMalformed { .. }
+            | Error::BaseMissing(_)
+            | Error::DirtyTree(_)
+            | Error::GeneratorTooOld { .. } => ExitStatus::Usage,
             Error::Cancelled
             | Error::Prompt(_)
             | Error::Render(_)

@@ -42,7 +42,8 @@ pub struct NewReport {
     pub name: String,
     pub path: PathBuf,
     pub dry_run: bool,
-    /// Files written (or that would be written), relative to `path`, sorted.
+    /// Files written (or that would be written), relative to `path`, sorted; the copy of
+    /// them kept in `.medforge/base/` is not listed.
     pub files: Vec<String>,
     pub answers: Answers,
     pub generator_version: &'static str,
@@ -99,7 +100,11 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
         })?;
     let rendered = render::render(&template, &name, &answers, staging.path())?;
     record::write(&rendered, &name, &template.version, &answers)?;
-    let files = list_files(&rendered)?;
+    // The merge base of `medforge update`, moved into place with the project.
+    record::keep_base(&rendered)?;
+    let base = format!("{}/{}/", record::RECORD_DIR, record::BASE_DIR);
+    let mut files = list_files(&rendered)?;
+    files.retain(|file| !file.starts_with(&base));
 
     if !args.dry_run {
         place(&rendered, &target, target_state)?;
@@ -319,6 +324,55 @@ pub fn list_files(root: &Path) -> Result<Vec<String>> {
     walk(root, root, &mut files)?;
     files.sort();
     Ok(files)
+}
+
+/// The file's content, or `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(content) => Ok(Some(content)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("cannot read", path)(e)),
+    }
+}
+
+/// Replaces `path` with `contents` through a temporary file beside it and a rename, so a
+/// reader (or a crash) sees the old file or the new one, never half of one.
+pub fn write_atomic(
+    path: &Path,
+    contents: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".medforge-write-")
+        .tempfile_in(dir)
+        .map_err(Error::io("cannot write in", dir))?;
+    file.write_all(contents)
+        .map_err(Error::io("cannot write", file.path().to_owned()))?;
+    // A temporary file starts private (0600): give it the old file's mode, or a plain
+    // file's.
+    let permissions = permissions
+        .or_else(|| std::fs::metadata(path).ok().map(|m| m.permissions()))
+        .or_else(default_permissions);
+    if let Some(permissions) = permissions {
+        std::fs::set_permissions(file.path(), permissions)
+            .map_err(Error::io("cannot set permissions of", path))?;
+    }
+    file.persist(path)
+        .map_err(|e| Error::io("cannot write", path)(e.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
 }
 
 fn next_steps(target: &Path) -> Vec<String> {

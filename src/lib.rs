@@ -4,12 +4,18 @@
 //! [`generate::NewArgs`], so the CLI and the tests drive the same path.
 
 pub mod answers;
+pub mod check;
 pub mod cli;
+pub mod compliance;
 pub mod db;
 pub mod error;
 pub mod generate;
+pub mod merge;
+pub mod migrations;
 pub mod options;
 pub mod prompt;
 pub mod record;
 pub mod render;
+pub mod sarif;
 pub mod template;
+pub mod update;

@@ -1,21 +1,146 @@
-//! `.medforge/answers.toml`: what a project was generated from (generator version, template
-//! version, every answer), so `update` and `check` can work from the same answers later.
+//! `.medforge/`: what a project was generated from, and what was generated.
+//!
+//! - `answers.toml`: generator version, template version, project name and every answer,
+//!   so `update` and `check` work from the same answers later.
+//! - `base/`: the pristine rendered tree, every file exactly as medforge wrote it, at the
+//!   same relative path (without `.medforge/` itself). It is the merge base of
+//!   `medforge update` (base = what was generated, ours = the project now, theirs = the new
+//!   render), and `check` compares the vendored guardrails with it when the project comes
+//!   from another medforge version.
+//!
+//! Why a copy of the files rather than something smaller:
+//! - Re-rendering "what was generated" later would need the exact old template and
+//!   generator. The embedded template changes with every medforge release and a team's
+//!   `--template` directory moves on, so an installed binary cannot recreate the old render.
+//! - Hashes alone say *that* a file changed, not *how*: a three-way merge needs the
+//!   base's content.
+//! - Git objects or tags would only work in a git repository that kept the generation
+//!   commit, and break with squashed or rewritten history.
+//! - Plain files need no tool to read: a reviewer can `diff -r .medforge/base .` to see
+//!   every local change, and they diff as text in code review. They cost a few hundred
+//!   KiB of text.
+//!
+//! Commit `.medforge/` with the project, so every clone can update. The base is written in
+//! the staging directory together with the project, so it is moved into place in the same
+//! step; `update` replaces it only after every project file is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::answers::{Answers, RECORD_ANSWERS};
+use crate::answers::{Answers, Origin, RECORD_ANSWERS};
 use crate::error::{Error, Result};
+use crate::generate::{list_files, write_atomic};
 
 pub const RECORD_DIR: &str = ".medforge";
 pub const RECORD_FILE: &str = "answers.toml";
+/// The pristine render, inside [`RECORD_DIR`].
+pub const BASE_DIR: &str = "base";
 
 const HEADER: &str = "\
 # Written by medforge: the answers this project was generated with.
 # `medforge update` and `medforge check` read it; change an answer with
-# `medforge update --set KEY=VALUE` rather than by hand.
+# `medforge update --set KEY=VALUE` rather than by hand. .medforge/base/ holds the files
+# as medforge generated them: the merge base of `medforge update`. Commit both.
 ";
 
+/// A project's `.medforge/answers.toml`, as recorded.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub path: PathBuf,
+    pub generator_version: String,
+    pub template_version: String,
+    pub project_name: String,
+    /// The answers as written, not yet validated: `check` reports an out-of-range
+    /// answer as a finding instead of refusing to run.
+    pub raw_answers: toml::Table,
+}
+
+impl Record {
+    /// Reads the record of the project at `project`.
+    pub fn read(project: &Path) -> Result<Record> {
+        let path = record_path(project);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotAProject(project.to_owned()));
+            }
+            Err(e) => return Err(Error::io("cannot read", &path)(e)),
+        };
+        let malformed = |reason: String| Error::RecordMalformed {
+            path: path.clone(),
+            reason,
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| malformed(format!("not valid TOML: {}", e.message())))?;
+        let text_of = |key: &str| -> Result<String> {
+            table
+                .get("medforge")
+                .and_then(|m| m.get(key))
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| malformed(format!("`[medforge] {key}` is missing")))
+        };
+        let raw_answers = match table.get(RECORD_ANSWERS) {
+            Some(toml::Value::Table(answers)) => answers.clone(),
+            _ => return Err(malformed(format!("`[{RECORD_ANSWERS}]` is missing"))),
+        };
+        let record = Record {
+            generator_version: text_of("generator_version")?,
+            template_version: text_of("template_version")?,
+            project_name: text_of("project_name")?,
+            raw_answers,
+            path: path.clone(),
+        };
+        // The name becomes a directory name when the template is rendered again.
+        crate::generate::validate_name(&record.project_name)
+            .map_err(|e| malformed(format!("`project_name`: {e}")))?;
+        Ok(record)
+    }
+
+    /// The recorded answers, validated like `--set`; options added to medforge since the
+    /// project was generated take their secure defaults.
+    pub fn answers(&self) -> Result<Answers> {
+        let mut answers = Answers::from_table(&self.raw_answers, Origin::File(&self.path))?;
+        answers.fill_defaults();
+        Ok(answers)
+    }
+}
+
+pub fn record_path(project: &Path) -> PathBuf {
+    project.join(RECORD_DIR).join(RECORD_FILE)
+}
+
+pub fn base_dir(project: &Path) -> PathBuf {
+    project.join(RECORD_DIR).join(BASE_DIR)
+}
+
+/// The project directory for `update` and `check`: `dir`, or the current directory. It
+/// must hold a record.
+pub fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => std::path::absolute(dir).map_err(Error::io("cannot resolve", dir))?,
+        None => std::env::current_dir().map_err(Error::io("cannot read", "."))?,
+    };
+    if record_path(&dir).is_file() {
+        Ok(dir)
+    } else {
+        Err(Error::NotAProject(dir))
+    }
+}
+
+/// Writes `.medforge/answers.toml` (through a temporary file, so it is never half written).
 pub fn write(project: &Path, name: &str, template_version: &str, answers: &Answers) -> Result<()> {
+    let dir = project.join(RECORD_DIR);
+    std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
+    write_atomic(
+        &record_path(project),
+        render(name, template_version, answers).as_bytes(),
+        None,
+    )
+}
+
+/// The text of `.medforge/answers.toml`.
+pub fn render(name: &str, template_version: &str, answers: &Answers) -> String {
     let mut medforge = toml::Table::new();
     medforge.insert(
         "generator_version".to_owned(),
@@ -29,12 +154,41 @@ pub fn write(project: &Path, name: &str, template_version: &str, answers: &Answe
         RECORD_ANSWERS.to_owned(),
         toml::Value::Table(answers.to_toml()),
     );
-
-    let dir = project.join(RECORD_DIR);
-    std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
-    let path = dir.join(RECORD_FILE);
     let body = toml::to_string(&record).expect("a TOML table serializes");
-    std::fs::write(&path, format!("{HEADER}\n{body}")).map_err(Error::io("cannot write", &path))
+    format!("{HEADER}\n{body}")
+}
+
+/// Every file of a generated tree, relative and sorted, without `.medforge/`.
+pub fn generated_files(root: &Path) -> Result<Vec<String>> {
+    let mut files = list_files(root)?;
+    files.retain(|file| !is_record_path(file));
+    Ok(files)
+}
+
+/// Whether a relative path lies in `.medforge/`.
+pub fn is_record_path(relative: &str) -> bool {
+    relative
+        .split('/')
+        .next()
+        .is_some_and(|first| first == RECORD_DIR)
+}
+
+/// Copies the rendered tree at `rendered` into `rendered/.medforge/base/`, keeping file
+/// permissions (the hooks stay executable).
+pub fn keep_base(rendered: &Path) -> Result<()> {
+    copy_tree(rendered, &base_dir(rendered))
+}
+
+/// Copies every generated file of `from` (not `.medforge/`) to the same path under `to`.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    for relative in generated_files(from)? {
+        let target = to.join(&relative);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+        }
+        std::fs::copy(from.join(&relative), &target).map_err(Error::io("cannot write", &target))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -46,10 +200,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let answers = Answers::defaults();
         write(dir.path(), "demo", "0.1.0", &answers).unwrap();
-        let path = dir.path().join(RECORD_DIR).join(RECORD_FILE);
+        let path = record_path(dir.path());
         assert_eq!(Answers::from_file(&path).unwrap(), answers);
         let text = std::fs::read_to_string(path).unwrap();
         assert!(text.contains("generator_version = \""), "{text}");
         assert!(text.contains("template_version = \"0.1.0\""), "{text}");
+
+        let record = Record::read(dir.path()).unwrap();
+        assert_eq!(record.project_name, "demo");
+        assert_eq!(record.template_version, "0.1.0");
+        assert_eq!(record.answers().unwrap(), answers);
+    }
+
+    #[test]
+    fn a_missing_or_damaged_record_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Record::read(dir.path()),
+            Err(Error::NotAProject(_))
+        ));
+        std::fs::create_dir(dir.path().join(RECORD_DIR)).unwrap();
+        for (text, expected) in [
+            ("[medforge", "not valid TOML"),
+            ("[answers]\n", "generator_version"),
+            (
+                "[medforge]\ngenerator_version = \"0.1.0\"\ntemplate_version = \"0.1.0\"\n\
+                 project_name = \"../x\"\n[answers]\n",
+                "project_name",
+            ),
+        ] {
+            std::fs::write(record_path(dir.path()), text).unwrap();
+            let err = Record::read(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn base_copies_the_tree_without_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+        write(dir.path(), "demo", "0.1.0", &Answers::defaults()).unwrap();
+        keep_base(dir.path()).unwrap();
+        assert_eq!(list_files(&base_dir(dir.path())).unwrap(), ["src/main.rs"]);
+        assert_eq!(generated_files(dir.path()).unwrap(), ["src/main.rs"]);
     }
 }

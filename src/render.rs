@@ -1,11 +1,12 @@
 //! Renders the service template with cargo-generate (liquid underneath) and finishes the
-//! tree: vendored guardrails, executable hooks.
+//! tree: vendored guardrails, the computed PHI inventory, executable hooks.
 
 use std::path::{Path, PathBuf};
 
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 
-use crate::answers::Answers;
+use crate::answers::{Answers, Value};
+use crate::compliance;
 use crate::error::{Error, Result};
 use crate::template::{self, Template};
 
@@ -26,6 +27,11 @@ pub fn render(
     let rendered = cargo_generate(template.dir(), name, answers, parent)?;
     vendor_guardrails(&rendered)?;
     append_clippy_bans(&rendered)?;
+    let residency = answers
+        .get("data_residency")
+        .map(Value::to_flag_text)
+        .unwrap_or_default();
+    compliance::fill_inventory_file(&rendered, &residency)?;
     mark_executables(&rendered)?;
     Ok(rendered)
 }

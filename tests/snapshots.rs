@@ -47,13 +47,33 @@ fn flags(set: &[&str]) -> String {
         .join(" ")
 }
 
-/// Every file, with `*` marking executables.
+/// Every file, with `*` marking executables. `.medforge/base/` (the merge base of
+/// `medforge update`) is one line: it must be an exact copy of the rest of the tree.
 fn tree(dir: &Path) -> String {
     use std::os::unix::fs::PermissionsExt;
+    let base = dir.join(".medforge/base");
+    let generated = medforge::record::generated_files(dir).unwrap();
+    assert_eq!(
+        list_files(&base).unwrap(),
+        generated,
+        "base lists other files"
+    );
+    for file in &generated {
+        assert_eq!(
+            std::fs::read(base.join(file)).unwrap(),
+            std::fs::read(dir.join(file)).unwrap(),
+            "{file} differs from its base copy"
+        );
+    }
     list_files(dir)
         .unwrap()
         .into_iter()
+        .filter(|file| !file.starts_with(".medforge/base/"))
+        .chain([".medforge/base/** (a copy of every file above but .medforge/)".to_owned()])
         .map(|file| {
+            if file.starts_with(".medforge/base/") {
+                return file;
+            }
             let mode = std::fs::metadata(dir.join(&file))
                 .unwrap()
                 .permissions()

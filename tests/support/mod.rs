@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses its own part of the support module
 
 pub mod postgres;
+pub mod project;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,457 @@
+//! `medforge update` end to end: the real binary merges a team's template changes (or a
+//! changed answer) into a real generated project three ways, keeping local edits.
+
+mod support;
+
+use std::path::Path;
+
+use support::project::{append, edit, git, json, read, snapshot, team_template, write};
+use support::{code, generate, medforge, stderr, stdout};
+
+/// `medforge update` in `project` with `args`.
+fn update(project: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["update"];
+    all.extend_from_slice(args);
+    medforge(project, &all)
+}
+
+/// The action `update --json` reported for `path`, if any.
+fn action(report: &serde_json::Value, path: &str) -> Option<String> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .map(|f| f["action"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn template_changes_reach_untouched_files_and_local_edits_survive() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.2.0");
+    // The team changes the end of the README and rustfmt.toml; the project changed the
+    // README's first line and nothing else.
+    append(
+        &team.join("README.md"),
+        "Team rule: every change is reviewed by two people.",
+    );
+    append(&team.join("rustfmt.toml"), "# team formatting note");
+    edit(
+        &project.join("README.md"),
+        "# clinic",
+        "# clinic (our fork)",
+    );
+
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["to"]["template_version"], "0.2.0");
+    assert_eq!(action(&report, "README.md").as_deref(), Some("merged"));
+    assert_eq!(action(&report, "rustfmt.toml").as_deref(), Some("updated"));
+
+    let readme = read(&project.join("README.md"));
+    assert!(readme.starts_with("# clinic (our fork)"), "{readme}");
+    assert!(
+        readme.contains("Team rule: every change is reviewed"),
+        "{readme}"
+    );
+    assert!(read(&project.join("rustfmt.toml")).contains("# team formatting note"));
+
+    // The record and the base now describe the new render.
+    let record = read(&project.join(".medforge/answers.toml"));
+    assert!(record.contains("template_version = \"0.2.0\""), "{record}");
+    let base_readme = read(&project.join(".medforge/base/README.md"));
+    assert!(base_readme.contains("Team rule"), "{base_readme}");
+    assert!(!base_readme.contains("our fork"), "{base_readme}");
+
+    // Nothing left to do the second time.
+    let again = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert_eq!(json(&again)["files"], serde_json::json!([]));
+    assert!(
+        stderr(&again).contains("Already up to date"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn a_fresh_project_is_already_up_to_date() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(
+        work.path(),
+        "clinic",
+        &["tenancy=single", "ai_tools=claude"],
+    );
+    let before = snapshot(&project);
+    let output = update(&project, &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Already up to date"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        snapshot(&project),
+        before,
+        "an update with nothing new changed files"
+    );
+}
+
+#[test]
+fn both_sides_changing_the_same_lines_conflict_and_the_rest_still_merges() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.3.0");
+    edit(
+        &team.join("rustfmt.toml"),
+        "newline_style = \"Unix\"",
+        "newline_style = \"Native\"",
+    );
+    append(&team.join("README.md"), "Team rule: review everything.");
+    edit(
+        &project.join("rustfmt.toml"),
+        "newline_style = \"Unix\"",
+        "newline_style = \"Windows\"",
+    );
+
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["status"], "conflicts");
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["conflicts"], serde_json::json!(["rustfmt.toml"]));
+    assert_eq!(action(&report, "rustfmt.toml").as_deref(), Some("conflict"));
+
+    let rustfmt = read(&project.join("rustfmt.toml"));
+    assert!(
+        rustfmt.contains(
+            "<<<<<<< ours (your project)\nnewline_style = \"Windows\"\n=======\n\
+             newline_style = \"Native\"\n>>>>>>> template 0.3.0\n"
+        ),
+        "{rustfmt}"
+    );
+    // Every other file is fully merged, and no temporary file is left behind.
+    assert!(read(&project.join("README.md")).contains("Team rule: review everything."));
+    let leftovers: Vec<_> = medforge::generate::list_files(&project)
+        .unwrap()
+        .into_iter()
+        .filter(|f| {
+            f.contains(".medforge-write-") || f.contains(".update-") || f.contains(".base-old")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(stderr(&output).contains("CONFLICT"), "{}", stderr(&output));
+}
+
+#[test]
+fn added_files_arrive_and_dropped_files_go_only_if_unmodified() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.2.0");
+    write(
+        &team.join("docs/team-handbook.md"),
+        "# Handbook of {{project-name}}\n",
+    );
+    std::fs::remove_file(team.join("rustfmt.toml")).unwrap();
+    std::fs::remove_file(team.join("GEMINI.md")).unwrap();
+    append(&project.join("GEMINI.md"), "Our own Gemini notes.");
+
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        action(&report, "docs/team-handbook.md").as_deref(),
+        Some("added")
+    );
+    assert_eq!(
+        read(&project.join("docs/team-handbook.md")),
+        "# Handbook of clinic\n"
+    );
+    assert_eq!(action(&report, "rustfmt.toml").as_deref(), Some("removed"));
+    assert!(!project.join("rustfmt.toml").exists());
+    assert_eq!(action(&report, "GEMINI.md").as_deref(), Some("kept"));
+    assert!(read(&project.join("GEMINI.md")).contains("Our own Gemini notes."));
+    assert!(!project.join(".medforge/base/GEMINI.md").exists());
+}
+
+#[test]
+fn a_deleted_file_stays_deleted_unless_the_template_changed_it() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.2.0");
+    append(&team.join("CLAUDE.md"), "Team rule for Claude.");
+    std::fs::remove_file(project.join("CLAUDE.md")).unwrap();
+    std::fs::remove_file(project.join("GEMINI.md")).unwrap();
+
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert!(
+        !project.join("GEMINI.md").exists(),
+        "an unchanged deleted file came back"
+    );
+    assert_eq!(action(&report, "GEMINI.md"), None);
+    assert_eq!(action(&report, "CLAUDE.md").as_deref(), Some("restored"));
+    assert!(read(&project.join("CLAUDE.md")).contains("Team rule for Claude."));
+    assert!(
+        stderr(&output).contains("you deleted this file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn set_changes_an_answer_and_adds_or_removes_its_files() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &["ai_tools=claude,cursor"]);
+    assert!(!project.join(".zed/settings.json").exists());
+
+    let output = update(&project, &["--set", "ai_tools=claude,cursor,zed", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        action(&report, ".zed/settings.json").as_deref(),
+        Some("added")
+    );
+    assert_eq!(
+        report["answers"]["ai_tools"],
+        serde_json::json!(["cursor", "claude", "zed"])
+    );
+    assert!(read(&project.join(".zed/settings.json")).contains("private_files"));
+    let record = read(&project.join(".medforge/answers.toml"));
+    assert!(record.contains("\"zed\""), "{record}");
+
+    let output = update(&project, &["--set", "ai_tools=claude,zed", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        action(&json(&output), ".cursorignore").as_deref(),
+        Some("removed")
+    );
+    assert!(!project.join(".cursorignore").exists());
+}
+
+#[test]
+fn set_is_validated_like_new_and_changes_nothing_when_wrong() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let before = snapshot(&project);
+    for (flag, expected) in [
+        ("session_idle_minutes=90", "out of range"),
+        ("colour=blue", "unknown option `colour`"),
+        ("modules=notes", "must include `patients`"),
+    ] {
+        let output = update(&project, &["--set", flag]);
+        assert_eq!(code(&output), 2, "{flag}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(expected),
+            "{flag}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output).trim_end().lines().count(), 1);
+    }
+    assert_eq!(snapshot(&project), before);
+}
+
+#[test]
+fn dry_run_prints_the_diff_and_writes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &["ai_tools=claude"]);
+    let before = snapshot(&project);
+    let output = update(&project, &["--set", "session_idle_minutes=10", "--dry-run"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(
+        diff.contains("diff --git a/src/config.rs b/src/config.rs\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-pub const SESSION_IDLE_MINUTES: u64 = 15;"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+pub const SESSION_IDLE_MINUTES: u64 = 10;"),
+        "{diff}"
+    );
+    assert!(diff.contains("+session_idle_minutes = 10"), "{diff}");
+    assert!(
+        stderr(&output).contains("Nothing was written"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(snapshot(&project), before, "--dry-run wrote files");
+
+    let output = update(
+        &project,
+        &["--set", "session_idle_minutes=10", "--dry-run", "--json"],
+    );
+    let report = json(&output);
+    assert_eq!(report["dry_run"], true);
+    let config = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "src/config.rs")
+        .unwrap();
+    assert!(config["diff"].as_str().unwrap().contains("= 10;"));
+    assert_eq!(snapshot(&project), before);
+}
+
+#[test]
+fn a_dirty_git_tree_is_refused_unless_allowed() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    git(&project, &["init", "-q"]);
+    git(&project, &["add", "-A"]);
+    git(&project, &["commit", "-q", "-m", "generated"]);
+    append(&project.join("README.md"), "Uncommitted note.");
+    let before = snapshot(&project);
+
+    let output = update(&project, &["--set", "session_idle_minutes=10"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("uncommitted changes"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("--allow-dirty"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(snapshot(&project), before);
+
+    let output = update(
+        &project,
+        &["--set", "session_idle_minutes=10", "--allow-dirty"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(read(&project.join("src/config.rs")).contains("SESSION_IDLE_MINUTES: u64 = 10;"));
+    assert!(read(&project.join("README.md")).contains("Uncommitted note."));
+
+    git(&project, &["add", "-A"]);
+    git(&project, &["commit", "-q", "-m", "shorter idle timeout"]);
+    let output = update(&project, &["--set", "session_idle_minutes=5"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn binary_files_are_never_merged() {
+    let work = tempfile::tempdir().unwrap();
+    let team = team_template(work.path(), "team", "1.0.0");
+    std::fs::create_dir(team.join("assets")).unwrap();
+    std::fs::write(team.join("assets/logo.bin"), b"\0team logo v1\n").unwrap();
+    // `new --template` with the team's copy.
+    let output = medforge(
+        work.path(),
+        &["new", "clinic", "--yes", "--template", "team"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let project = work.path().join("clinic");
+    assert_eq!(
+        std::fs::read(project.join("assets/logo.bin")).unwrap(),
+        b"\0team logo v1\n"
+    );
+    assert!(read(&project.join(".medforge/answers.toml")).contains("template_version = \"1.0.0\""));
+
+    std::fs::write(project.join("assets/logo.bin"), b"\0our logo\n").unwrap();
+    std::fs::write(team.join("assets/logo.bin"), b"\0team logo v2\n").unwrap();
+    write(
+        &team.join("medforge-template.toml"),
+        "version = \"1.1.0\"\n",
+    );
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["conflicts"], serde_json::json!(["assets/logo.bin"]));
+    assert_eq!(
+        std::fs::read(project.join("assets/logo.bin")).unwrap(),
+        b"\0our logo\n"
+    );
+    assert_eq!(
+        std::fs::read(project.join(".medforge/base/assets/logo.bin")).unwrap(),
+        b"\0team logo v2\n"
+    );
+    let logo = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "assets/logo.bin")
+        .unwrap();
+    let note = logo["note"].as_str().unwrap().to_owned();
+    assert!(note.contains(".medforge/base/assets/logo.bin"), "{note}");
+}
+
+#[test]
+fn outside_a_generated_project_update_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    let output = medforge(work.path(), &["update", "--json"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a medforge project"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(json(&output)["exit_code"], 2);
+
+    let project = generate(work.path(), "clinic", &[]);
+    std::fs::remove_dir_all(project.join(".medforge/base")).unwrap();
+    let output = update(&project, &[]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no .medforge/base/"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn enabling_a_module_on_an_untouched_project_equals_generating_it_fresh() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &["modules=patients"]);
+    let before: Vec<String> = snapshot(&project).into_iter().map(|(f, _)| f).collect();
+
+    let output = update(&project, &["--set", "modules=patients,notes", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+
+    // The reference: the same answers, generated from scratch.
+    let fresh_work = tempfile::tempdir().unwrap();
+    let fresh = generate(fresh_work.path(), "clinic", &["modules=patients,notes"]);
+    assert_eq!(snapshot(&project), snapshot(&fresh));
+
+    let added: Vec<String> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["action"] == "added")
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = medforge::record::generated_files(&fresh)
+        .unwrap()
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert!(!expected.is_empty(), "the notes module adds no file");
+    assert_eq!(added, expected);
+}
+
+#[test]
+fn an_older_medforge_refuses_to_update_a_newer_project() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    edit(
+        &project.join(".medforge/answers.toml"),
+        &format!("generator_version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        "generator_version = \"999.0.0\"",
+    );
+    let output = update(&project, &[]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("newer than this medforge"),
+        "{}",
+        stderr(&output)
+    );
+}
