@@ -1,24 +1,12 @@
-//! Starts the service: logging, configuration, serve. Everything else is in the library.
+//! The `{{crate_name}}` binary: parses the command line and hands it to the library.
 
 use std::process::ExitCode;
 
-use {{crate_name}}::{config, logging, serve};
+use clap::Parser;
+
+use {{crate_name}}::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init();
-    let config = match config::Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::error!(%error, "refusing to start");
-            return ExitCode::from(2);
-        }
-    };
-    match serve(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(%error, "server stopped");
-            ExitCode::FAILURE
-        }
-    }
+    cli::run(Cli::parse()).await
 }

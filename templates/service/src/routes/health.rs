@@ -6,7 +6,9 @@
 use axum::{Json, Router, routing::get};
 use serde::Serialize;
 
-pub fn router() -> Router {
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
 }
 

@@ -7,13 +7,14 @@ use axum::{
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use {{crate_name}}::app;
 use {{crate_name}}::middleware::request_log;
+
+use crate::support::offline_app;
 
 #[tokio::test]
 async fn healthz_is_ok_and_says_nothing_else() {
     let request = Request::get("/healthz").body(Body::empty()).unwrap();
-    let response = app().oneshot(request).await.unwrap();
+    let response = offline_app().oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -24,7 +25,7 @@ async fn healthz_is_ok_and_says_nothing_else() {
 #[tokio::test]
 async fn unknown_route_is_404_without_a_body() {
     let request = Request::get("/no-such-route").body(Body::empty()).unwrap();
-    let response = app().oneshot(request).await.unwrap();
+    let response = offline_app().oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -38,7 +39,7 @@ async fn client_supplied_request_id_is_replaced() {
         .header(request_log::REQUEST_ID_HEADER, forged)
         .body(Body::empty())
         .unwrap();
-    let response = app().oneshot(request).await.unwrap();
+    let response = offline_app().oneshot(request).await.unwrap();
 
     let id = response.headers()[request_log::REQUEST_ID_HEADER]
         .to_str()

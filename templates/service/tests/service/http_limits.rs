@@ -10,7 +10,9 @@ use axum::{
 };
 use tower::ServiceExt;
 
-use {{crate_name}}::{app, middleware};
+use {{crate_name}}::middleware;
+
+use crate::support::offline_app;
 
 #[tokio::test]
 async fn oversized_request_body_is_refused_before_it_is_read() {
@@ -19,7 +21,7 @@ async fn oversized_request_body_is_refused_before_it_is_read() {
         .header(CONTENT_LENGTH, too_big)
         .body(Body::from(vec![b'x'; too_big]))
         .unwrap();
-    let response = app().oneshot(request).await.unwrap();
+    let response = offline_app().oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

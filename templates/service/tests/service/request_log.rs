@@ -9,8 +9,10 @@ use axum::{body::Body, http::Request};
 use tower::ServiceExt;
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
+use {{crate_name}}::logging;
 use {{crate_name}}::middleware::request_log;
-use {{crate_name}}::{app, logging};
+
+use crate::support::offline_app;
 
 /// Collects everything the log subscriber writes.
 #[derive(Clone, Default)]
@@ -41,7 +43,10 @@ async fn logged(request: Request<Body>) -> Vec<serde_json::Value> {
     let subscriber = logging::json_subscriber(EnvFilter::new("info"), captured.clone());
     // Current-thread test runtime: the subscriber sees everything this request logs.
     let _guard = tracing::subscriber::set_default(subscriber);
-    app().oneshot(request).await.expect("the router answers");
+    offline_app()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
 
     let output = captured.0.lock().expect("log buffer").clone();
     String::from_utf8(output)
@@ -66,19 +71,25 @@ async fn request_log_has_route_template_status_latency_and_request_id() {
 #[tokio::test]
 async fn request_log_never_holds_paths_queries_headers_or_bodies() {
     let marker = "Synthetic-Patient-0000";
-    let request = Request::post(format!("/patients/{marker}?name={marker}"))
-        .header("cookie", format!("session={marker}"))
-        .header("x-request-id", marker)
-        .body(Body::from(
-            serde_json::json!({ "name": marker }).to_string(),
-        ))
-        .unwrap();
-    let lines = logged(request).await;
+    // A path no route matches, and one that matches a route template with another method.
+    for (path, route, status) in [
+        ("/records", request_log::UNMATCHED_ROUTE, 404),
+        ("/patients", "/patients/{id}", 405),
+    ] {
+        let request = Request::post(format!("{path}/{marker}?name={marker}"))
+            .header("cookie", format!("session={marker}"))
+            .header("x-request-id", marker)
+            .body(Body::from(
+                serde_json::json!({ "name": marker }).to_string(),
+            ))
+            .unwrap();
+        let lines = logged(request).await;
 
-    let line = lines.iter().find(|l| l["message"] == "request").unwrap();
-    assert_eq!(line["route"], request_log::UNMATCHED_ROUTE);
-    assert_eq!(line["status"], 404);
-    for line in &lines {
-        assert!(!line.to_string().contains(marker), "leaked into {line}");
+        let line = lines.iter().find(|l| l["message"] == "request").unwrap();
+        assert_eq!(line["route"], route);
+        assert_eq!(line["status"], status);
+        for line in &lines {
+            assert!(!line.to_string().contains(marker), "leaked into {line}");
+        }
     }
 }

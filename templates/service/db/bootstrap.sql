@@ -1,0 +1,32 @@
+-- The two database roles of {{project-name}}. Run once per PostgreSQL cluster, as a
+-- superuser (or a role with CREATEROLE):
+--
+--   psql "$ADMIN_DATABASE_URL" -v ON_ERROR_STOP=1 -f db/bootstrap.sql
+--
+-- then give both roles passwords (\password {{crate_name}}_owner in psql), create the
+-- database owned by the owner role (createdb -O {{crate_name}}_owner NAME), and run the
+-- migrations as the owner (README.md, "Database"). Running it again changes nothing but
+-- re-asserts the attributes below.
+--
+-- SPEC 4.2.2; HIPAA 164.312(a)(1) access control:
+-- - {{crate_name}}_owner owns the schema and runs the migrations. It is not a superuser
+--   and cannot bypass row-level security; FORCE ROW LEVEL SECURITY holds it to the
+--   policies too.
+-- - {{crate_name}}_service is what the service connects as. It owns nothing, cannot
+--   bypass row-level security, and has only the privileges the migrations grant it.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{crate_name}}_owner') THEN
+        CREATE ROLE {{crate_name}}_owner LOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{crate_name}}_service') THEN
+        CREATE ROLE {{crate_name}}_service LOGIN;
+    END IF;
+END
+$$;
+
+ALTER ROLE {{crate_name}}_owner
+    NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT;
+ALTER ROLE {{crate_name}}_service
+    NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT;

@@ -1,0 +1,18 @@
+//! Who is calling, and what they may do (SPEC 4.1, 4.2.1, 4.2.2):
+//!
+//! - [`password`]: the password rule and Argon2id hashing off the async workers;
+//! - [`totp`]: the RFC 6238 second factor;
+//! - [`throttle`]: login throttling per account and address;
+//! - [`session`]: session tokens, timeouts and the [`Caller`] extractor;
+//! - [`login`]: the login, TOTP and logout flows;
+//! - [`roles`]: the roles and the access matrix.
+
+pub mod login;
+pub mod password;
+pub mod roles;
+pub mod session;
+pub mod throttle;
+pub mod totp;
+
+pub use roles::{Action, Resource, Role};
+pub use session::{Caller, CurrentUser};

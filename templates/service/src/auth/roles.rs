@@ -1,0 +1,154 @@
+//! Roles and the access matrix (SPEC 4.1): the first of the two authorization layers; row-level
+//! security in PostgreSQL is the second. HIPAA 164.312(a)(1) access control; 164.502(b)
+//! minimum necessary.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether auditors need a TOTP code too (the `mfa` answer: `totp` asks it of the
+/// clinical roles, `totp-all` of every account).
+pub const MFA_FOR_EVERY_ROLE: bool = {% if mfa == "totp-all" %}true{% else %}false{% endif %};
+
+/// What an account may do is decided by its role alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs the clinic's accounts and deletes records; reads no PHI.
+    Admin,
+    /// Treats patients: reads and writes their records, the only role that reads notes.
+    Clinician,
+    /// Front desk: patients' details and scheduling.
+    Staff,
+    /// Reviews the audit trail; reads no patient records.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Clinician, Role::Staff, Role::Auditor];
+
+    /// The name stored in `users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clinician => "clinician",
+            Role::Staff => "staff",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Whether a session of this role needs a TOTP code before it opens any route
+    /// (SPEC 4.2.1).
+    pub fn requires_mfa(self) -> bool {
+        MFA_FOR_EVERY_ROLE || self != Role::Auditor
+    }
+
+    /// Whether this role may do `action` on `resource`.
+    pub fn may(self, action: Action, resource: Resource) -> bool {
+        use Action::*;
+        use Resource::*;
+        use Role::*;
+        match (resource, action) {
+            // Only admins delete (a soft delete, kept for the retention rules).
+            (_, Delete) => self == Admin,
+            // Notes are clinician-only: the minimum necessary.
+            (Notes, Read | Create | Update) => self == Clinician,
+            (Patients | Encounters | Appointments, Read | Create) => {
+                matches!(self, Clinician | Staff)
+            }
+            // Front-desk staff move appointments; clinical records change by clinicians.
+            (Appointments, Update) => matches!(self, Clinician | Staff),
+            (Patients | Encounters, Update) => self == Clinician,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == name)
+            .ok_or(UnknownRole)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not one of admin, clinician, staff, auditor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a role: expected admin, clinician, staff or auditor")]
+pub struct UnknownRole;
+
+/// What a request does to a resource. Searching is reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// The kinds of PHI record the access matrix covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Patients,
+    Encounters,
+    Appointments,
+    Notes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use Resource::*;
+    use Role::*;
+
+    #[test]
+    fn matrix_matches_the_spec() {
+        let may = |role: Role, action, resource| role.may(action, resource);
+        for resource in [Patients, Encounters, Appointments, Notes] {
+            assert!(may(Admin, Delete, resource));
+            for role in [Clinician, Staff, Auditor] {
+                assert!(!may(role, Delete, resource), "{role} deletes {resource:?}");
+            }
+            for action in [Read, Create, Update] {
+                assert!(
+                    !may(Admin, action, resource),
+                    "admin {action:?} {resource:?}"
+                );
+                assert!(
+                    !may(Auditor, action, resource),
+                    "auditor {action:?} {resource:?}"
+                );
+                assert!(may(Clinician, action, resource));
+            }
+        }
+        assert!(may(Staff, Read, Patients) && may(Staff, Create, Patients));
+        assert!(!may(Staff, Update, Patients));
+        assert!(may(Staff, Update, Appointments));
+        for action in [Read, Create, Update] {
+            assert!(!may(Staff, action, Notes), "staff {action:?} notes");
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert_eq!("root".parse::<Role>(), Err(UnknownRole));
+    }
+
+    #[test]
+    fn clinical_roles_always_need_mfa() {
+        for role in [Admin, Clinician, Staff] {
+            assert!(role.requires_mfa());
+        }
+        assert_eq!(Auditor.requires_mfa(), MFA_FOR_EVERY_ROLE);
+    }
+}

@@ -1,0 +1,334 @@
+//! Sessions: the token, how it travels, when it ends, and the [`Caller`] extractor that
+//! every protected route takes (SPEC 4.1, 4.2.1; HIPAA 164.312(a)(2)(iii) automatic
+//! logoff, 164.312(d) authentication).
+//!
+//! A token is 256 bits from the operating system's CSPRNG, sent in a `__Host-` cookie
+//! (`HttpOnly; Secure; SameSite=Strict; Path=/`) or, for API clients that asked for it at
+//! login, as `Authorization: Bearer`. The database stores its SHA-256 only. A session ends
+//! on logout, after the idle timeout, at the absolute timeout, and when its account is
+//! disabled; each end deletes the row, so it is over on the server.
+
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::auth::roles::{Action, Resource, Role};
+use crate::config::Config;
+use crate::db::{self, Tx};
+use crate::error::ApiError;
+use crate::models::ids::{ClinicId, UserId};
+use crate::models::session::{self as sessions, SessionRecord};
+use crate::models::user;
+use crate::state::AppState;
+
+/// The session cookie. `__Host-` makes browsers refuse it unless it is `Secure`, has
+/// `Path=/` and no `Domain`, so no other host or path can set or read it.
+pub const COOKIE_NAME: &str = "__Host-session";
+
+/// Header by which an API client asks, at login, for its token in the response body (to
+/// send back as `Authorization: Bearer`) instead of a cookie.
+pub const TRANSPORT_HEADER: &str = "x-session-transport";
+
+/// How long a password-only session may wait for its TOTP code.
+pub const MFA_PENDING_LIFETIME: Duration = Duration::minutes(5);
+
+/// Wrong TOTP codes a pending session survives; the next ends it, and a new login (with
+/// its own throttling) is needed.
+pub const MFA_MAX_FAILURES: i32 = 5;
+
+/// How a token reaches the server and goes back to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Cookie,
+    Bearer,
+}
+
+impl Transport {
+    /// What the client asked for at login: bearer only when it said so.
+    pub fn requested(headers: &HeaderMap) -> Self {
+        match headers.get(TRANSPORT_HEADER) {
+            Some(value) if value.as_bytes().eq_ignore_ascii_case(b"bearer") => Self::Bearer,
+            _ => Self::Cookie,
+        }
+    }
+}
+
+/// An opaque session token: 32 random bytes, hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken([redacted])")
+    }
+}
+
+impl SessionToken {
+    /// A fresh token from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, ApiError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|_| ApiError::Internal)?;
+        Ok(Self(hex(&bytes)))
+    }
+
+    /// The token as sent to the client.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What the database stores.
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
+    }
+
+    /// The stored hash, hex, for the lookup setting.
+    pub fn hash_hex(&self) -> String {
+        hex(&self.hash())
+    }
+
+    /// The token a request presents, and how: a bearer header wins over the cookie.
+    pub fn from_headers(headers: &HeaderMap) -> Option<(Self, Transport)> {
+        let well_formed = |token: &str| {
+            (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| Self(token.to_ascii_lowercase()))
+        };
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let token = value.to_str().ok()?.strip_prefix("Bearer ")?;
+            return well_formed(token.trim()).map(|token| (token, Transport::Bearer));
+        }
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE_NAME)
+            .and_then(|(_, token)| well_formed(token))
+            .map(|token| (token, Transport::Cookie))
+    }
+
+    /// The `Set-Cookie` value that hands this token to a browser for `max_age`.
+    pub fn cookie(&self, max_age: Duration) -> HeaderValue {
+        let cookie = format!(
+            "{COOKIE_NAME}={}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
+            self.0,
+            max_age.num_seconds().max(0)
+        );
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
+    }
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-session=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0",
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// When sessions end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Without a request for this long, a session ends.
+    pub idle: Duration,
+    /// This long after login, a session ends however active it is.
+    pub absolute: Duration,
+}
+
+impl SessionPolicy {
+    pub fn from_config(config: &Config) -> Self {
+        let seconds = |d: std::time::Duration| {
+            Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        };
+        Self {
+            idle: seconds(config.session_idle),
+            absolute: seconds(config.session_absolute),
+        }
+    }
+
+    /// Whether `session` has ended by `now`.
+    pub fn has_ended(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
+        if session.mfa_pending {
+            return now >= session.created_at + MFA_PENDING_LIFETIME;
+        }
+        now >= session.last_seen_at + self.idle || now >= session.created_at + self.absolute
+    }
+
+    /// How long the cookie of a session started now may live: its absolute timeout.
+    pub fn cookie_lifetime(&self, mfa_pending: bool) -> Duration {
+        if mfa_pending {
+            MFA_PENDING_LIFETIME
+        } else {
+            self.absolute
+        }
+    }
+}
+
+/// The signed-in user a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub clinic_id: ClinicId,
+    pub role: Role,
+    pub email: String,
+}
+
+/// A live session and its transaction, scoped to the session's clinic and user. The
+/// session may still owe its TOTP code; [`Caller`] refuses those.
+pub struct Authenticated {
+    pub session: SessionRecord,
+    pub user: CurrentUser,
+    pub transport: Transport,
+    pub tx: Tx,
+}
+
+/// Finds the session a request presents and opens its scoped transaction. An ended
+/// session is deleted on the way (and the account's, if it is disabled).
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Authenticated, ApiError> {
+    let (token, transport) = SessionToken::from_headers(headers).ok_or(ApiError::Unauthorized)?;
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let session = sessions::find_by_token(&mut tx, &token.hash_hex())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    db::set_scope(&mut tx, session.clinic_id, Some(session.user_id)).await?;
+    let account = user::get(&mut tx, session.user_id).await?;
+    let account = match account {
+        Some(account) if !account.disabled && !state.sessions.has_ended(&session, now) => account,
+        Some(account) if account.disabled => {
+            user::disable(&mut tx, account.id).await?;
+            tx.commit().await?;
+            return Err(ApiError::Unauthorized);
+        }
+        _ => {
+            sessions::delete(&mut tx, session.id).await?;
+            tx.commit().await?;
+            return Err(ApiError::Unauthorized);
+        }
+    };
+    Ok(Authenticated {
+        user: CurrentUser {
+            id: account.id,
+            clinic_id: account.clinic_id,
+            role: account.role,
+            email: account.email,
+        },
+        session,
+        transport,
+        tx,
+    })
+}
+
+/// The caller of a protected route: a user whose session is live and complete (TOTP
+/// given where the role needs it), with the request's transaction scoped to their
+/// clinic. Handlers check the role with [`Caller::require`], work in [`Caller::tx`] and
+/// end with [`Caller::commit`].
+pub struct Caller {
+    pub user: CurrentUser,
+    pub tx: Tx,
+}
+
+impl Caller {
+    /// Refuses with 403 unless the caller's role may do `action` on `resource`.
+    pub fn require(&self, action: Action, resource: Resource) -> Result<(), ApiError> {
+        if self.user.role.may(action, resource) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Commits the request's transaction, with the session's new idle deadline.
+    pub async fn commit(self) -> Result<(), ApiError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let mut authenticated = authenticate(state, &parts.headers).await?;
+        if authenticated.session.mfa_pending {
+            return Err(ApiError::MfaRequired);
+        }
+        sessions::touch(
+            &mut authenticated.tx,
+            authenticated.session.id,
+            state.clock.now(),
+        )
+        .await?;
+        Ok(Caller {
+            user: authenticated.user,
+            tx: authenticated.tx,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bits_and_stored_hashed() {
+        let token = SessionToken::generate().unwrap();
+        assert_eq!(token.as_str().len(), 64);
+        assert_ne!(token, SessionToken::generate().unwrap());
+        assert_ne!(token.hash_hex(), token.as_str());
+        assert_eq!(format!("{token:?}"), "SessionToken([redacted])");
+    }
+
+    #[test]
+    fn cookie_is_host_prefixed_http_only_secure_strict() {
+        let token = SessionToken::generate().unwrap();
+        let cookie = token.cookie(Duration::hours(8));
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.starts_with("__Host-session="));
+        for attribute in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=28800",
+        ] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        assert!(!cookie.contains("Domain"));
+    }
+
+    #[test]
+    fn token_is_read_from_bearer_or_cookie() {
+        let token = SessionToken::generate().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("theme=dark; {COOKIE_NAME}={}", token.as_str()))
+                .unwrap(),
+        );
+        assert_eq!(
+            SessionToken::from_headers(&headers),
+            Some((token.clone(), Transport::Cookie))
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {}", token.as_str())).unwrap(),
+        );
+        assert_eq!(
+            SessionToken::from_headers(&headers),
+            Some((token, Transport::Bearer))
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer short"),
+        );
+        assert_eq!(SessionToken::from_headers(&headers), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! What a request can fail with, and what the client is told: a status and a fixed
+//! message, never internals (SPEC 4.2.5). Database errors are logged by their SQLSTATE and
+//! constraint name only: their messages and details quote the values, which may be PHI.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+/// A failed request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// No session, an ended session, or wrong credentials: the same answer for all, so it
+    /// reveals nothing (SPEC 4.2.1).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The session still owes its TOTP code (POST /auth/mfa).
+    #[error("mfa required")]
+    MfaRequired,
+    /// The caller's role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// No such record in the caller's clinic; records of other clinics are not found
+    /// either, rather than forbidden, so their existence is not revealed.
+    #[error("not found")]
+    NotFound,
+    /// The request is malformed; the message names the rule, never the value.
+    #[error("invalid request: {0}")]
+    Invalid(&'static str),
+    /// The record conflicts with an existing one (e.g. a duplicate record number).
+    #[error("conflict")]
+    Conflict,
+    /// Too many failed attempts from this address for this account.
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The service is saturated (password hashing queue, database pool): try again.
+    #[error("busy")]
+    Busy,
+    /// Anything else; logged, never described to the client.
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized | Self::MfaRequired => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn message(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::MfaRequired => "mfa_required",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Invalid(rule) => rule,
+            Self::Conflict => "conflict",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Busy => "busy",
+            Self::Internal => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status(),
+            Json(ErrorBody {
+                error: self.message(),
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::PoolTimedOut => Self::Busy,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default().into_owned();
+                match code.as_str() {
+                    // unique_violation
+                    "23505" => Self::Conflict,
+                    // foreign_key_violation: the referenced record is not in this clinic.
+                    "23503" => Self::NotFound,
+                    // check_violation, and data exceptions (class 22): a value out of range.
+                    "23514" => Self::Invalid("a value is out of range"),
+                    code if code.starts_with("22") => Self::Invalid("a value is out of range"),
+                    _ => {
+                        tracing::error!(
+                            sqlstate = %code,
+                            constraint = db.constraint().unwrap_or(""),
+                            "database error"
+                        );
+                        Self::Internal
+                    }
+                }
+            }
+            // The other variants describe the connection or the driver, not the data.
+            other => {
+                tracing::error!(error = %other, "database error");
+                Self::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Encounters: visits, admissions and calls (module `encounters`).
+//! [`EncounterRow::into_encounter`] is the one place rows become encounters.
+
+use chrono::{DateTime, Utc};
+use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
+use super::{ClinicalRecords, MAX_PAGE, present};
+use crate::auth::Resource;
+use crate::error::ApiError;
+
+/// The setting of an encounter (after FHIR's `Encounter.class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncounterClass {
+    Ambulatory,
+    Emergency,
+    Inpatient,
+    Virtual,
+}
+
+impl EncounterClass {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ambulatory => "ambulatory",
+            Self::Emergency => "emergency",
+            Self::Inpatient => "inpatient",
+            Self::Virtual => "virtual",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "emergency" => Self::Emergency,
+            "inpatient" => Self::Inpatient,
+            "virtual" => Self::Virtual,
+            _ => Self::Ambulatory,
+        }
+    }
+}
+
+/// An encounter, as the API returns it.
+#[derive(PhiResponse, RedactedDebug)]
+pub struct Encounter {
+    pub id: EncounterId,
+    pub patient_id: PatientId,
+    pub class: Phi<EncounterClass>,
+    pub reason: Phi<Option<String>>,
+    pub started_at: Phi<DateTime<Utc>>,
+    pub ended_at: Phi<Option<DateTime<Utc>>>,
+    pub created_by: UserId,
+    #[phi(serde)]
+    pub created_at: DateTime<Utc>,
+    #[phi(serde)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /encounters`.
+#[derive(Deserialize, RedactedDebug)]
+#[serde(deny_unknown_fields)]
+pub struct NewEncounter {
+    pub patient_id: PatientId,
+    pub class: Phi<EncounterClass>,
+    #[serde(default)]
+    pub reason: Phi<Option<String>>,
+    pub started_at: Phi<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Phi<Option<DateTime<Utc>>>,
+}
+
+/// `PATCH /encounters/{id}`: the fields present change; null clears `reason`, `ended_at`.
+#[derive(Deserialize, RedactedDebug)]
+#[serde(deny_unknown_fields)]
+pub struct EncounterChanges {
+    #[serde(default)]
+    pub class: Option<Phi<EncounterClass>>,
+    #[serde(default, deserialize_with = "present")]
+    pub reason: Option<Phi<Option<String>>>,
+    #[serde(default)]
+    pub started_at: Option<Phi<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    pub ended_at: Option<Phi<Option<DateTime<Utc>>>>,
+}
+
+/// `POST /encounters/search`: a patient's encounters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncounterSearch {
+    pub patient_id: PatientId,
+}
+
+struct EncounterRow {
+    id: Uuid,
+    patient_id: Uuid,
+    class: String,
+    reason: Option<String>,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    created_by: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl EncounterRow {
+    fn into_encounter(self) -> Encounter {
+        Encounter {
+            id: from_uuid(self.id),
+            patient_id: from_uuid(self.patient_id),
+            class: Phi::new(EncounterClass::parse(&self.class)),
+            reason: Phi::new(self.reason),
+            started_at: Phi::new(self.started_at),
+            ended_at: Phi::new(self.ended_at),
+            created_by: from_uuid(self.created_by),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The encounters of the clinic a transaction is scoped to.
+pub struct Encounters;
+
+impl ClinicalRecords for Encounters {
+    const RESOURCE: Resource = Resource::Encounters;
+    type Id = EncounterId;
+    type Record = Encounter;
+    type New = NewEncounter;
+    type Changes = EncounterChanges;
+    type Search = EncounterSearch;
+
+    fn id_of(encounter: &Encounter) -> OpaqueId {
+        encounter.id.into()
+    }
+
+    async fn list(
+        tx: &mut PgConnection,
+        after: Option<EncounterId>,
+        limit: i64,
+    ) -> Result<Vec<Encounter>, ApiError> {
+        let rows = sqlx::query_as!(
+            EncounterRow,
+            "SELECT id, patient_id, class, reason, started_at, ended_at, created_by,
+                    created_at, updated_at
+             FROM encounters
+             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1)
+             ORDER BY id LIMIT $2",
+            after.map(to_uuid),
+            limit.clamp(1, MAX_PAGE)
+        )
+        .fetch_all(tx)
+        .await?;
+        Ok(rows.into_iter().map(EncounterRow::into_encounter).collect())
+    }
+
+    async fn create(tx: &mut PgConnection, new: NewEncounter) -> Result<Encounter, ApiError> {
+        // Only for a patient of this clinic that is not deleted.
+        let row = sqlx::query_as!(
+            EncounterRow,
+            "INSERT INTO encounters (patient_id, class, reason, started_at, ended_at)
+             SELECT p.id, $2::text, $3::text, $4::timestamptz, $5::timestamptz
+             FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
+             RETURNING id, patient_id, class, reason, started_at, ended_at, created_by,
+                       created_at, updated_at",
+            to_uuid(new.patient_id),
+            new.class.expose().as_str(),
+            new.reason.expose().as_deref(),
+            new.started_at.expose(),
+            *new.ended_at.expose()
+        )
+        .fetch_optional(tx)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+        Ok(row.into_encounter())
+    }
+
+    async fn read(tx: &mut PgConnection, id: EncounterId) -> Result<Option<Encounter>, ApiError> {
+        let row = sqlx::query_as!(
+            EncounterRow,
+            "SELECT id, patient_id, class, reason, started_at, ended_at, created_by,
+                    created_at, updated_at
+             FROM encounters WHERE id = $1 AND deleted_at IS NULL",
+            to_uuid(id)
+        )
+        .fetch_optional(tx)
+        .await?;
+        Ok(row.map(EncounterRow::into_encounter))
+    }
+
+    async fn update(
+        tx: &mut PgConnection,
+        id: EncounterId,
+        changes: EncounterChanges,
+    ) -> Result<Option<Encounter>, ApiError> {
+        let row = sqlx::query_as!(
+            EncounterRow,
+            "UPDATE encounters SET
+                 class = coalesce($2, class),
+                 reason = CASE WHEN $3 THEN $4 ELSE reason END,
+                 started_at = coalesce($5, started_at),
+                 ended_at = CASE WHEN $6 THEN $7 ELSE ended_at END,
+                 updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL
+             RETURNING id, patient_id, class, reason, started_at, ended_at, created_by,
+                       created_at, updated_at",
+            to_uuid(id),
+            changes.class.as_ref().map(|class| class.expose().as_str()),
+            changes.reason.is_some(),
+            changes
+                .reason
+                .as_ref()
+                .and_then(|reason| reason.expose().as_deref()),
+            changes.started_at.as_ref().map(|at| *at.expose()),
+            changes.ended_at.is_some(),
+            changes.ended_at.as_ref().and_then(|at| *at.expose())
+        )
+        .fetch_optional(tx)
+        .await?;
+        Ok(row.map(EncounterRow::into_encounter))
+    }
+
+    async fn delete(tx: &mut PgConnection, id: EncounterId) -> Result<bool, ApiError> {
+        let deleted = sqlx::query!(
+            "UPDATE encounters SET deleted_at = now(), updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL",
+            to_uuid(id)
+        )
+        .execute(tx)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn search(
+        tx: &mut PgConnection,
+        search: EncounterSearch,
+    ) -> Result<Vec<Encounter>, ApiError> {
+        let rows = sqlx::query_as!(
+            EncounterRow,
+            "SELECT id, patient_id, class, reason, started_at, ended_at, created_by,
+                    created_at, updated_at
+             FROM encounters WHERE patient_id = $1 AND deleted_at IS NULL
+             ORDER BY started_at DESC LIMIT $2",
+            to_uuid(search.patient_id),
+            MAX_PAGE
+        )
+        .fetch_all(tx)
+        .await?;
+        Ok(rows.into_iter().map(EncounterRow::into_encounter).collect())
+    }
+}

@@ -1,0 +1,93 @@
+//! The records the service stores, one module per table, each the one place where its
+//! rows map to domain types (PHI columns to `phi_guard::Phi` fields). Queries are checked
+//! at compile time (`sqlx::query!`) and run in a transaction scoped to one clinic, so
+//! row-level security filters every one of them.
+
+use std::future::Future;
+
+use phi_guard::{OpaqueId, ResponseBody, UrlSafe};
+use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use sqlx::PgConnection;
+
+use crate::auth::Resource;
+use crate::error::ApiError;
+
+{% if modules contains "appointments" %}pub mod appointment;
+{% endif %}pub mod clinic;
+{%- if modules contains "encounters" %}
+pub mod encounter;
+{%- endif %}
+pub mod ids;
+{%- if modules contains "notes" %}
+pub mod note;
+{%- endif %}
+pub mod patient;
+pub mod session;
+pub mod user;
+
+/// The most records one page holds.
+pub const MAX_PAGE: i64 = 200;
+
+/// The stored records of one clinical resource (patients, encounters, ...): what the HTTP
+/// routes in `routes::resource` serve, each behind the access matrix.
+pub trait ClinicalRecords: Send + Sync + 'static {
+    /// The row of the access matrix that covers these records.
+    const RESOURCE: Resource;
+    /// How a record is named in URLs.
+    type Id: UrlSafe + DeserializeOwned + From<OpaqueId> + Copy + Send + 'static;
+    /// A record, as responses carry it.
+    type Record: ResponseBody + Send + 'static;
+    /// A request body that creates a record.
+    type New: DeserializeOwned + Send + 'static;
+    /// A request body that changes some fields of a record.
+    type Changes: DeserializeOwned + Send + 'static;
+    /// A request body that finds records by exact match.
+    type Search: DeserializeOwned + Send + 'static;
+
+    /// The id of `record`, for paging.
+    fn id_of(record: &Self::Record) -> OpaqueId;
+
+    /// Up to `limit` records with ids after `after`, in id order.
+    fn list(
+        tx: &mut PgConnection,
+        after: Option<Self::Id>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Self::Record>, ApiError>> + Send;
+
+    fn create(
+        tx: &mut PgConnection,
+        new: Self::New,
+    ) -> impl Future<Output = Result<Self::Record, ApiError>> + Send;
+
+    fn read(
+        tx: &mut PgConnection,
+        id: Self::Id,
+    ) -> impl Future<Output = Result<Option<Self::Record>, ApiError>> + Send;
+
+    fn update(
+        tx: &mut PgConnection,
+        id: Self::Id,
+        changes: Self::Changes,
+    ) -> impl Future<Output = Result<Option<Self::Record>, ApiError>> + Send;
+
+    /// Soft-deletes the record; whether there was one to delete.
+    fn delete(
+        tx: &mut PgConnection,
+        id: Self::Id,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    fn search(
+        tx: &mut PgConnection,
+        search: Self::Search,
+    ) -> impl Future<Output = Result<Vec<Self::Record>, ApiError>> + Send;
+}
+
+/// For optional fields a PATCH may set to null: absent is `None` (unchanged), present is
+/// `Some`, null included (`#[serde(default, deserialize_with = "present")]`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}

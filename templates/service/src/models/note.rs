@@ -1,0 +1,176 @@
+//! Clinical notes (module `notes`): clinician-only, by the minimum-necessary rule.
+//! [`NoteRow::into_note`] is the one place rows become notes.
+
+use chrono::{DateTime, Utc};
+use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
+use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
+use super::{ClinicalRecords, MAX_PAGE};
+use crate::auth::Resource;
+use crate::error::ApiError;
+
+/// A note, as the API returns it.
+#[derive(PhiResponse, RedactedDebug)]
+pub struct Note {
+    pub id: NoteId,
+    pub patient_id: PatientId,
+    pub body: Phi<String>,
+    pub author_id: UserId,
+    #[phi(serde)]
+    pub created_at: DateTime<Utc>,
+    #[phi(serde)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /notes`. The author is the session's user.
+#[derive(Deserialize, RedactedDebug)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub patient_id: PatientId,
+    pub body: Phi<String>,
+}
+
+/// `PATCH /notes/{id}`.
+#[derive(Deserialize, RedactedDebug)]
+#[serde(deny_unknown_fields)]
+pub struct NoteChanges {
+    pub body: Phi<String>,
+}
+
+/// `POST /notes/search`: a patient's notes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSearch {
+    pub patient_id: PatientId,
+}
+
+struct NoteRow {
+    id: Uuid,
+    patient_id: Uuid,
+    body: String,
+    author_id: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl NoteRow {
+    fn into_note(self) -> Note {
+        Note {
+            id: from_uuid(self.id),
+            patient_id: from_uuid(self.patient_id),
+            body: Phi::new(self.body),
+            author_id: from_uuid(self.author_id),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The notes of the clinic a transaction is scoped to.
+pub struct Notes;
+
+impl ClinicalRecords for Notes {
+    const RESOURCE: Resource = Resource::Notes;
+    type Id = NoteId;
+    type Record = Note;
+    type New = NewNote;
+    type Changes = NoteChanges;
+    type Search = NoteSearch;
+
+    fn id_of(note: &Note) -> OpaqueId {
+        note.id.into()
+    }
+
+    async fn list(
+        tx: &mut PgConnection,
+        after: Option<NoteId>,
+        limit: i64,
+    ) -> Result<Vec<Note>, ApiError> {
+        let rows = sqlx::query_as!(
+            NoteRow,
+            "SELECT id, patient_id, body, author_id, created_at, updated_at
+             FROM notes
+             WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id > $1)
+             ORDER BY id LIMIT $2",
+            after.map(to_uuid),
+            limit.clamp(1, MAX_PAGE)
+        )
+        .fetch_all(tx)
+        .await?;
+        Ok(rows.into_iter().map(NoteRow::into_note).collect())
+    }
+
+    async fn create(tx: &mut PgConnection, new: NewNote) -> Result<Note, ApiError> {
+        let row = sqlx::query_as!(
+            NoteRow,
+            "INSERT INTO notes (patient_id, body)
+             SELECT p.id, $2::text FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
+             RETURNING id, patient_id, body, author_id, created_at, updated_at",
+            to_uuid(new.patient_id),
+            new.body.expose()
+        )
+        .fetch_optional(tx)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+        Ok(row.into_note())
+    }
+
+    async fn read(tx: &mut PgConnection, id: NoteId) -> Result<Option<Note>, ApiError> {
+        let row = sqlx::query_as!(
+            NoteRow,
+            "SELECT id, patient_id, body, author_id, created_at, updated_at
+             FROM notes WHERE id = $1 AND deleted_at IS NULL",
+            to_uuid(id)
+        )
+        .fetch_optional(tx)
+        .await?;
+        Ok(row.map(NoteRow::into_note))
+    }
+
+    async fn update(
+        tx: &mut PgConnection,
+        id: NoteId,
+        changes: NoteChanges,
+    ) -> Result<Option<Note>, ApiError> {
+        let row = sqlx::query_as!(
+            NoteRow,
+            "UPDATE notes SET body = $2, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL
+             RETURNING id, patient_id, body, author_id, created_at, updated_at",
+            to_uuid(id),
+            changes.body.expose()
+        )
+        .fetch_optional(tx)
+        .await?;
+        Ok(row.map(NoteRow::into_note))
+    }
+
+    async fn delete(tx: &mut PgConnection, id: NoteId) -> Result<bool, ApiError> {
+        let deleted = sqlx::query!(
+            "UPDATE notes SET deleted_at = now(), updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL",
+            to_uuid(id)
+        )
+        .execute(tx)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn search(tx: &mut PgConnection, search: NoteSearch) -> Result<Vec<Note>, ApiError> {
+        let rows = sqlx::query_as!(
+            NoteRow,
+            "SELECT id, patient_id, body, author_id, created_at, updated_at
+             FROM notes WHERE patient_id = $1 AND deleted_at IS NULL
+             ORDER BY created_at DESC LIMIT $2",
+            to_uuid(search.patient_id),
+            MAX_PAGE
+        )
+        .fetch_all(tx)
+        .await?;
+        Ok(rows.into_iter().map(NoteRow::into_note).collect())
+    }
+}

@@ -1,0 +1,80 @@
+//! `POST /auth/login`, `POST /auth/mfa`, `POST /auth/logout` (SPEC 4.1). The flows are in
+//! [`crate::auth::login`]; these handlers put the session token where the client wants it.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router, extract::State};
+use serde::Serialize;
+
+use super::{ClientAddr, JsonBody};
+use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
+use crate::auth::session::{Transport, clear_cookie};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(log_in))
+        .route("/auth/mfa", post(mfa))
+        .route("/auth/logout", post(log_out))
+}
+
+/// What login and MFA answer. `token` is there only for clients that asked for a bearer
+/// token (`x-session-transport: bearer`); browsers get an HttpOnly cookie instead.
+#[derive(Serialize)]
+struct SessionBody<'a> {
+    mfa_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+}
+
+async fn log_in(
+    State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let request: LoginRequest = body.parse()?;
+    let session = login::login(&state, request, source).await?;
+    Ok(respond(&state, session, Transport::requested(&headers)))
+}
+
+async fn mfa(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let request: MfaRequest = body.parse()?;
+    let (session, transport) = login::complete_mfa(&state, &headers, request).await?;
+    Ok(respond(&state, session, transport))
+}
+
+async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let transport = login::logout(&state, &headers).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if transport == Transport::Cookie {
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, clear_cookie());
+    }
+    Ok(response)
+}
+
+fn respond(state: &AppState, session: NewSession, transport: Transport) -> Response {
+    let body = SessionBody {
+        mfa_required: session.mfa_pending,
+        token: (transport == Transport::Bearer).then(|| session.token.as_str()),
+    };
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if transport == Transport::Cookie {
+        let lifetime = state.sessions.cookie_lifetime(session.mfa_pending);
+        headers.insert(header::SET_COOKIE, session.token.cookie(lifetime));
+    }
+    response
+}

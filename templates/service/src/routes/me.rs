@@ -1,0 +1,40 @@
+//! `GET /me`: who the session belongs to. No PHI: the user's own account.
+
+use axum::{Router, routing::get};
+use phi_guard::{PhiJson, PhiResponse};
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::models::clinic;
+use crate::models::ids::{ClinicId, UserId};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/me", get(me))
+}
+
+/// The signed-in user.
+#[derive(Debug, PhiResponse)]
+pub struct Me {
+    pub user_id: UserId,
+    pub email: String,
+    #[phi(serde)]
+    pub role: Role,
+    pub clinic_id: ClinicId,
+    pub clinic_name: String,
+}
+
+async fn me(mut caller: Caller) -> Result<PhiJson<Me>, ApiError> {
+    let clinic = clinic::get(&mut caller.tx, caller.user.clinic_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let me = Me {
+        user_id: caller.user.id,
+        email: caller.user.email.clone(),
+        role: caller.user.role,
+        clinic_id: clinic.id,
+        clinic_name: clinic.name,
+    };
+    caller.commit().await?;
+    Ok(PhiJson(me))
+}

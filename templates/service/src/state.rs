@@ -1,0 +1,42 @@
+//! What every handler can reach: the database pool (as the service role), the clock, the
+//! password hasher and the session policy.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::auth::password::PasswordHasher;
+use crate::auth::session::SessionPolicy;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// Connections as the service role; each request scopes its transaction to a clinic.
+    pub pool: PgPool,
+    /// "Now", for session timeouts, lockouts and TOTP codes.
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub sessions: SessionPolicy,
+    /// Whether `X-Forwarded-For` comes from a declared TLS proxy.
+    pub behind_tls_proxy: bool,
+}
+
+impl AppState {
+    /// The state the service runs with: the system clock, hashing on half the CPUs.
+    pub fn new(pool: PgPool, config: &Config) -> Self {
+        Self {
+            pool,
+            clock: Arc::new(SystemClock),
+            hasher: PasswordHasher::for_this_machine(),
+            sessions: SessionPolicy::from_config(config),
+            behind_tls_proxy: config.behind_tls_proxy,
+        }
+    }
+
+    /// The same state on another clock (tests move a manual one).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}

@@ -1,0 +1,25 @@
+//! End-to-end tests of the service against a real PostgreSQL (see [`support`]), each named
+//! after the threat it stops. One test binary, so the cluster starts once.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+mod support;
+
+mod access;
+{%- if modules contains "appointments" %}
+mod appointments;
+{%- endif %}
+mod auth;
+{%- if modules contains "encounters" %}
+mod encounters;
+{%- endif %}
+mod healthz;
+mod http_limits;
+{%- if modules contains "notes" %}
+mod notes;
+{%- endif %}
+mod patients;
+mod request_log;
+mod seed;
+mod sessions;
+mod tenancy;

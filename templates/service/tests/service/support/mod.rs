@@ -1,0 +1,411 @@
+//! The test harness: a real PostgreSQL for every test, never a mock.
+//!
+//! Without `DATABASE_URL`, this test binary starts one throwaway cluster
+//! (`tools/pg-throwaway`: initdb into a temporary directory, a free port on 127.0.0.1, run
+//! as the `postgres` user when the tests run as root), creates the two roles, and migrates
+//! one template database. Each test gets its own copy of the template, so tests are
+//! isolated and run in parallel. The cluster is removed when the test binary exits, passed
+//! or failed. With `DATABASE_URL`, the tests use that cluster instead: it must be an
+//! administrator's URL on a disposable cluster (the harness creates roles and databases).
+//!
+//! [`TestApp`] is the service on such a database, with a [`ManualClock`] the tests move
+//! instead of sleeping, and helpers to create accounts, sign in and call the API.
+
+#![allow(
+    dead_code,
+    reason = "each test module uses a different part of the harness"
+)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::Duration;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::{Mutex, OnceCell};
+use tower::ServiceExt;
+
+use {{crate_name}}::accounts::{self, ClinicChoice, NewUser};
+use {{crate_name}}::auth::password::{Password, PasswordHasher};
+use {{crate_name}}::auth::session::SessionPolicy;
+use {{crate_name}}::auth::{Role, totp};
+use {{crate_name}}::clock::{Clock, ManualClock};
+use {{crate_name}}::config::{Config, Environment};
+use {{crate_name}}::db::bootstrap::{self, Roles};
+use {{crate_name}}::models::clinic;
+use {{crate_name}}::models::ids::{ClinicId, UserId};
+use {{crate_name}}::{AppState, app, db};
+
+/// One cluster and one migrated template database per test binary.
+struct Shared {
+    /// Kept for the life of the process; its watchdog removes it after the process exits.
+    _cluster: Option<pg_throwaway::Cluster>,
+    admin: PgConnectOptions,
+    roles: Roles,
+    template: String,
+}
+
+static SHARED: OnceCell<Shared> = OnceCell::const_new();
+/// CREATE DATABASE ... TEMPLATE needs the template to itself: one copy at a time.
+static COPYING: Mutex<()> = Mutex::const_new(());
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+async fn shared() -> &'static Shared {
+    SHARED
+        .get_or_init(|| async {
+            let (cluster, admin) = match std::env::var("DATABASE_URL") {
+                Ok(url) => (
+                    None,
+                    PgConnectOptions::from_str(&url).expect(
+                        "DATABASE_URL must be an administrator's URL on a disposable cluster",
+                    ),
+                ),
+                Err(_) => {
+                    let cluster = tokio::task::spawn_blocking(pg_throwaway::Cluster::start)
+                        .await
+                        .expect("the cluster start does not panic")
+                        .unwrap_or_else(|error| panic!("cannot start PostgreSQL: {error}"));
+                    let admin = PgConnectOptions::from_str(&cluster.superuser_url("postgres"))
+                        .expect("a valid URL");
+                    (Some(cluster), admin)
+                }
+            };
+            let template = format!("{{crate_name}}_template_{}", std::process::id());
+            let roles = bootstrap::bootstrap(&admin, &template)
+                .await
+                .unwrap_or_else(|error| panic!("cannot create the roles and database: {error}"));
+            db::migrate(roles.owner.clone(), Environment::Development)
+                .await
+                .unwrap_or_else(|error| panic!("cannot migrate the template: {error}"));
+            Shared {
+                _cluster: cluster,
+                admin,
+                roles,
+                template,
+            }
+        })
+        .await
+}
+
+/// A fresh, migrated database of its own, marked development.
+pub struct TestDb {
+    pub name: String,
+    /// The service role, as the service connects.
+    pub service: PgConnectOptions,
+    /// The owner role, as migrations run.
+    pub owner: PgConnectOptions,
+    /// A superuser, to look behind row-level security.
+    pub admin: PgConnectOptions,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let shared = shared().await;
+        let name = format!(
+            "{{crate_name}}_test_{}_{}",
+            std::process::id(),
+            DATABASES.fetch_add(1, Ordering::SeqCst)
+        );
+        {
+            let _one_at_a_time = COPYING.lock().await;
+            let mut admin = PgConnection::connect_with(&shared.admin)
+                .await
+                .expect("the administrator connects");
+            bootstrap::create_database(&mut admin, &name, Some(&shared.template))
+                .await
+                .expect("the template copies");
+            admin.close().await.expect("closes");
+        }
+        Self {
+            service: shared.roles.service.clone().database(&name),
+            owner: shared.roles.owner.clone().database(&name),
+            admin: shared.admin.clone().database(&name),
+            name,
+        }
+    }
+
+    /// A pool of service-role connections.
+    pub async fn service_pool(&self, max_connections: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(self.service.clone())
+            .await
+            .expect("the service role connects")
+    }
+
+    pub async fn connect(options: &PgConnectOptions) -> PgConnection {
+        PgConnection::connect_with(options).await.expect("connects")
+    }
+}
+
+/// A development account made for a test, with what signing in needs.
+#[derive(Clone)]
+pub struct TestUser {
+    pub id: UserId,
+    pub clinic: ClinicId,
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+    pub totp_secret: Option<Vec<u8>>,
+}
+
+/// The password every test account gets: long enough, not a common one.
+pub const PASSWORD: &str = "synthetic correct battery horse";
+
+/// The address requests come from unless a test says otherwise.
+pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// The service on its own database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub pool: PgPool,
+    pub clock: ManualClock,
+    pub state: AppState,
+    pub router: Router,
+    /// The last TOTP time step each account used.
+    totp_steps: std::sync::Mutex<std::collections::HashMap<UserId, i64>>,
+}
+
+/// A response, its body parsed as JSON (`Value::Null` when empty, a string when not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let db = TestDb::new().await;
+        let pool = db.service_pool(4).await;
+        let clock = ManualClock::starting_now();
+        let config = Config::from_lookup(|_| None).expect("the default configuration");
+        let state = AppState {
+            pool: pool.clone(),
+            clock: std::sync::Arc::new(clock.clone()),
+            hasher: PasswordHasher::new(2),
+            sessions: SessionPolicy::from_config(&config),
+            behind_tls_proxy: false,
+        };
+        Self {
+            router: app(state.clone()),
+            db,
+            pool,
+            clock,
+            state,
+            totp_steps: Default::default(),
+        }
+    }
+
+    /// A new clinic.
+    pub async fn clinic(&self, name: &str) -> ClinicId {
+        let mut tx = self.pool.begin().await.expect("begins");
+        let id = clinic::create(&mut tx, name)
+            .await
+            .expect("the clinic is created");
+        tx.commit().await.expect("commits");
+        id
+    }
+
+    /// A new account with `role` in `clinic`.
+    pub async fn user(&self, clinic: ClinicId, role: Role) -> TestUser {
+        static USERS: AtomicUsize = AtomicUsize::new(0);
+        let email = format!(
+            "{role}-{}@test.example.org",
+            USERS.fetch_add(1, Ordering::SeqCst)
+        );
+        let created = accounts::create(
+            &self.pool,
+            &self.state.hasher,
+            NewUser {
+                email: email.clone(),
+                role,
+                clinic: ClinicChoice::Existing(clinic),
+                password: Password::new(PASSWORD),
+            },
+        )
+        .await
+        .expect("the account is created");
+        TestUser {
+            id: created.user_id,
+            clinic,
+            role,
+            email,
+            password: PASSWORD.to_owned(),
+            totp_secret: created.totp_secret.as_deref().and_then(totp::decode_base32),
+        }
+    }
+
+    /// The TOTP code of `user` now. Each time step's code is accepted once per account,
+    /// so when this account used the current step already, the clock first moves on to
+    /// the next step (other accounts' sessions barely age).
+    pub fn totp_code(&self, user: &TestUser) -> String {
+        let step = |clock: &ManualClock| clock.now().timestamp().div_euclid(30);
+        let mut used = self.totp_steps.lock().unwrap_or_else(|e| e.into_inner());
+        if used
+            .get(&user.id)
+            .is_some_and(|last| *last >= step(&self.clock))
+        {
+            let into_step = self.clock.now().timestamp().rem_euclid(30);
+            self.clock.advance(Duration::seconds(30 - into_step));
+        }
+        used.insert(user.id, step(&self.clock));
+        totp::code_at(
+            user.totp_secret.as_deref().expect("the account has TOTP"),
+            self.clock.now(),
+        )
+    }
+
+    /// Signs `user` in (password, then TOTP where the role needs it) and returns the
+    /// bearer token of the complete session.
+    pub async fn sign_in(&self, user: &TestUser) -> String {
+        let reply = self.log_in(&user.email, &user.password, LOOPBACK).await;
+        assert_eq!(reply.status, StatusCode::OK, "login of {}", user.email);
+        let token = reply.body["token"]
+            .as_str()
+            .expect("a bearer token")
+            .to_owned();
+        if reply.body["mfa_required"] == Value::Bool(false) {
+            return token;
+        }
+        let reply = self.mfa(&token, &self.totp_code(user)).await;
+        assert_eq!(reply.status, StatusCode::OK, "mfa of {}", user.email);
+        reply.body["token"]
+            .as_str()
+            .expect("a bearer token")
+            .to_owned()
+    }
+
+    /// The token of a session that has the password and still owes its TOTP code.
+    pub async fn pending(&self, user: &TestUser) -> String {
+        let reply = self.log_in(&user.email, &user.password, LOOPBACK).await;
+        assert_eq!(reply.body["mfa_required"], Value::Bool(true));
+        reply.body["token"]
+            .as_str()
+            .expect("a bearer token")
+            .to_owned()
+    }
+
+    /// `POST /auth/mfa` with `code` for the pending session `pending`.
+    pub async fn mfa(&self, pending: &str, code: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/auth/mfa",
+            Some(pending),
+            Some(serde_json::json!({ "code": code })),
+        )
+        .await
+    }
+
+    /// `POST /auth/login` from `source`, asking for a bearer token.
+    pub async fn log_in(&self, email: &str, password: &str, source: IpAddr) -> Reply {
+        let request = Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-session-transport", "bearer")
+            .extension(ConnectInfo(SocketAddr::new(source, 40_000)))
+            .body(Body::from(
+                serde_json::json!({ "email": email, "password": password }).to_string(),
+            ))
+            .expect("a request");
+        self.send(request).await
+    }
+
+    /// Calls the API with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .extension(ConnectInfo(SocketAddr::new(LOOPBACK, 40_000)));
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("a request");
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body is read")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A synthetic patient created through the API by `token`'s user; returns its id.
+    pub async fn patient(&self, token: &str, mrn: &str) -> String {
+        let reply = self
+            .call(
+                Method::POST,
+                "/patients",
+                Some(token),
+                Some(serde_json::json!({
+                    "mrn": mrn,
+                    "given_name": "Testpatient",
+                    "family_name": "Synthetic",
+                    "date_of_birth": "1970-01-01"
+                })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Rows of `table` as a superuser sees them, behind row-level security.
+    pub async fn count_as_admin(&self, table: &str) -> i64 {
+        let mut admin = TestDb::connect(&self.db.admin).await;
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&mut admin)
+            .await
+            .expect("counts")
+    }
+}
+
+/// The service without a database, for tests that never reach one (the pool connects
+/// lazily, to nowhere).
+pub fn offline_app() -> Router {
+    let config = Config::from_lookup(|_| None).expect("the default configuration");
+    let options = PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(9)
+        .username("nobody");
+    let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config);
+    app(state)
+}

@@ -1,0 +1,119 @@
+//! `cargo run -p dev`: the service on a throwaway PostgreSQL cluster filled with
+//! synthetic data, in one step, no Docker. The cluster lives in a temporary directory and
+//! is removed when the server stops (Ctrl-C).
+//!
+//! The development accounts (email, password, TOTP secret, role, clinic) are written to
+//! `target/dev/accounts.json`; the database URLs, to use the other commands against the
+//! running cluster, to `target/dev/database.env`. `cargo run -p dev -- totp SECRET`
+//! prints the current TOTP code for a secret from the accounts file.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+
+use {{crate_name}}::auth::password::PasswordHasher;
+use {{crate_name}}::auth::totp;
+use {{crate_name}}::clock::{Clock, SystemClock};
+use {{crate_name}}::config::{Config, Environment};
+use {{crate_name}}::seed::{self, SeedOptions};
+use {{crate_name}}::{AppState, db, logging};
+
+/// The database the development server creates in its cluster.
+const DATABASE: &str = "{{crate_name}}_dev";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command, secret] = args.as_slice()
+        && command == "totp"
+    {
+        return print_code(secret);
+    }
+    logging::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the development server stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    if config.environment == Environment::Production {
+        return Err("the development server runs with APP_ENV=development only".into());
+    }
+    tracing::info!("starting a throwaway PostgreSQL cluster");
+    let cluster = pg_throwaway::Cluster::start()?;
+    let admin = PgConnectOptions::from_str(&cluster.superuser_url("postgres"))?;
+    let roles = db::bootstrap::bootstrap(&admin, DATABASE).await?;
+    db::migrate(roles.owner.clone(), Environment::Development).await?;
+    let pool = db::connect(roles.service.clone()).await?;
+
+    let hasher = PasswordHasher::for_this_machine();
+    let seeded = seed::seed(&pool, &hasher, config.environment, &SeedOptions::default()).await?;
+    let out = dev_dir();
+    let accounts = out.join("accounts.json");
+    seed::write_accounts(&accounts, &seeded)?;
+    write_env(
+        &out.join("database.env"),
+        &cluster.url(db::SERVICE_ROLE, &roles.service_password, DATABASE),
+        &cluster.url(db::OWNER_ROLE, &roles.owner_password, DATABASE),
+    )?;
+
+    let listener = tokio::net::TcpListener::bind(config.bind_addr).await?;
+    tracing::info!(
+        address = %format!("http://{}", listener.local_addr()?),
+        accounts = %accounts.display(),
+        database_env = %out.join("database.env").display(),
+        "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
+    );
+    {{crate_name}}::serve(
+        listener,
+        AppState::new(pool, &config),
+        {{crate_name}}::shutdown_signal(),
+    )
+    .await?;
+    drop(cluster);
+    Ok(())
+}
+
+/// `target/dev/` in the workspace (this crate is `tools/dev/`).
+fn dev_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap_or(Path::new("."));
+    workspace.join("target").join("dev")
+}
+
+/// The URLs of the running development database, for `migrate`, `seed` and
+/// `create-user` (`set -a; . target/dev/database.env`). Readable by the owner only.
+fn write_env(path: &Path, service: &str, owner: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "DATABASE_URL={service}")?;
+    writeln!(file, "MIGRATION_DATABASE_URL={owner}")
+}
+
+/// Prints the TOTP code valid now for a base32 secret.
+fn print_code(secret: &str) -> ExitCode {
+    match totp::decode_base32(secret) {
+        Some(secret) => {
+            let code = totp::code_at(&secret, SystemClock.now());
+            let _ = writeln!(std::io::stdout(), "{code}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            let _ = writeln!(std::io::stderr(), "not a base32 TOTP secret");
+            ExitCode::from(2)
+        }
+    }
+}
