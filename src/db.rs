@@ -1,138 +1,236 @@
-//! `medforge db`: the generated project's database chores, run through sqlx-cli (invoked,
-//! never linked) in the project directory, with a clear sentence when a tool is missing.
+//! `medforge db`: the generated project's database chores. Migrations and query data go
+//! through sqlx-cli (invoked, never linked); the few steps that need a superuser (roles,
+//! creating and dropping the database) go through psql. A missing tool or setting gets a
+//! sentence that says what to install or set.
+//!
+//! Three roles are involved (SPEC §4.2.2): an administrator who creates the project's
+//! roles and database, the owner role that runs the migrations, and the service role,
+//! which owns nothing and is never used here.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Result};
-use crate::record::{RECORD_DIR, RECORD_FILE};
+use crate::record::{self, Record};
 
 /// What `medforge db` can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DbTask {
-    /// Create the database if needed and apply every migration.
+    /// Create the roles and the database (as the administrator), then apply every migration.
     Setup,
-    /// Apply the migrations not applied yet.
+    /// Apply the migrations not applied yet (as the owner role).
     Migrate,
-    /// Refresh the `.sqlx` offline query data (needs a migrated database).
+    /// Refresh the committed `.sqlx` offline query data (needs a migrated database).
     Prepare,
-    /// Drop the database, create it again and apply every migration.
+    /// Drop the database, then set it up again from scratch.
     Reset,
 }
 
-/// The environment variable that names the database migrations run against: the owner
-/// role's URL, never the service role's, which owns nothing and cannot change the schema.
+/// A superuser (or CREATEROLE + CREATEDB) URL: only `setup` and `reset` use it.
+pub const ADMIN_URL_VAR: &str = "ADMIN_DATABASE_URL";
+/// The owner role's URL for the project's database: migrations run as the owner, never
+/// as the service role, which cannot change the schema.
 pub const MIGRATION_URL_VAR: &str = "MIGRATION_DATABASE_URL";
-/// The environment variable sqlx-cli and the service read by default.
-pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
 
 /// How to get sqlx-cli, said whenever it is missing.
 pub const SQLX_INSTALL: &str =
     "cargo install --locked sqlx-cli --no-default-features --features postgres,rustls";
+const POSTGRES_INSTALL: &str =
+    "apt-get install postgresql (Debian, Ubuntu) or brew install postgresql (macOS)";
 
-/// The sqlx-cli command line for a task: program and arguments.
-fn command_line(task: DbTask, database_url: &OsString) -> (&'static str, Vec<OsString>) {
-    let url = || [OsString::from("--database-url"), database_url.clone()];
-    match task {
-        DbTask::Setup => ("sqlx", chain(["database", "setup"], url())),
-        DbTask::Migrate => ("sqlx", chain(["migrate", "run"], url())),
-        DbTask::Reset => ("sqlx", chain(["database", "reset", "-y"], url())),
-        DbTask::Prepare => ("cargo", chain(["sqlx", "prepare", "--workspace"], url())),
-    }
-}
+/// The script that creates the project's two roles, in the generated project.
+const BOOTSTRAP_SCRIPT: &str = "db/bootstrap.sql";
 
-fn chain<const N: usize>(words: [&str; N], url: [OsString; 2]) -> Vec<OsString> {
-    words.into_iter().map(OsString::from).chain(url).collect()
-}
-
-/// Runs `task` in the project at `dir` (default: the current directory), streaming
-/// sqlx-cli's own output.
+/// Runs `task` in the project at `dir` (default: the current directory), streaming the
+/// tools' own output.
 pub fn run(task: DbTask, dir: Option<&Path>) -> Result<()> {
-    let project = project_root(dir)?;
+    let project = record::project_dir(dir)?;
+    let record = Record::read(&project)?;
     if !project.join("migrations").is_dir() {
         return Err(Error::DbUnsupported(project));
     }
-    ensure_sqlx_cli()?;
-    let database_url = database_url(&project)?;
-    let (program, args) = command_line(task, &database_url);
-    let status = Command::new(program)
-        .args(&args)
-        .current_dir(&project)
-        .status()
-        .map_err(Error::io("cannot run sqlx-cli in", &project))?;
+    let sqlx = find_sqlx()?;
+    let migration_url = required_var(MIGRATION_URL_VAR, "the owner role's database URL")?;
+    match task {
+        DbTask::Migrate => migrate(&sqlx, &project, &migration_url),
+        DbTask::Prepare => step(
+            "prepare",
+            Command::new("cargo")
+                .args(["sqlx", "prepare", "--workspace", "--database-url"])
+                .arg(&migration_url)
+                .current_dir(&project),
+        ),
+        DbTask::Setup | DbTask::Reset => {
+            let admin = Admin::connect(&project, &record)?;
+            let database = database_name(&migration_url)?;
+            if task == DbTask::Reset {
+                admin.sql(
+                    "drop the database",
+                    &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+                )?;
+            }
+            admin.bootstrap_roles()?;
+            admin.create_database(database)?;
+            migrate(&sqlx, &project, &migration_url)
+        }
+    }
+}
+
+fn migrate(sqlx: &Path, project: &Path, migration_url: &str) -> Result<()> {
+    step(
+        "migrate",
+        Command::new(sqlx)
+            .args(["migrate", "run", "--database-url", migration_url])
+            .current_dir(project),
+    )
+}
+
+/// The administrator's connection, for the steps that need more than the owner role.
+struct Admin<'a> {
+    psql: PathBuf,
+    url: String,
+    project: &'a Path,
+    owner_role: String,
+}
+
+impl<'a> Admin<'a> {
+    fn connect(project: &'a Path, record: &Record) -> Result<Admin<'a>> {
+        let psql = find_postgres_tool("psql").ok_or(Error::MissingTool {
+            tool: "PostgreSQL's psql",
+            install: POSTGRES_INSTALL.to_owned(),
+        })?;
+        Ok(Admin {
+            psql,
+            url: required_var(
+                ADMIN_URL_VAR,
+                "a superuser URL to create roles and databases",
+            )?,
+            project,
+            owner_role: format!("{}_owner", record.project_name.replace('-', "_")),
+        })
+    }
+
+    /// Creates (or re-asserts) the owner and service roles.
+    fn bootstrap_roles(&self) -> Result<()> {
+        if !self.project.join(BOOTSTRAP_SCRIPT).is_file() {
+            return Ok(());
+        }
+        step(
+            "create the roles",
+            self.psql_command().args(["-f", BOOTSTRAP_SCRIPT]),
+        )
+    }
+
+    /// Creates `database` owned by the owner role, unless it exists.
+    fn create_database(&self, database: &str) -> Result<()> {
+        let exists = self
+            .psql_command()
+            .args(["-tA", "-c"])
+            .arg(format!(
+                "SELECT 1 FROM pg_database WHERE datname = '{database}'"
+            ))
+            .output()
+            .map_err(Error::io("cannot run psql in", self.project))?;
+        if !exists.status.success() {
+            return Err(Error::DbTaskFailed {
+                task: "find the database".to_owned(),
+                code: exists.status.code(),
+            });
+        }
+        if String::from_utf8_lossy(&exists.stdout).trim() == "1" {
+            return Ok(());
+        }
+        self.sql(
+            "create the database",
+            &format!("CREATE DATABASE {database} OWNER {}", self.owner_role),
+        )
+    }
+
+    fn sql(&self, what: &str, statement: &str) -> Result<()> {
+        step(what, self.psql_command().args(["-c", statement]))
+    }
+
+    fn psql_command(&self) -> Command {
+        let mut command = Command::new(&self.psql);
+        command
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(&self.url)
+            .current_dir(self.project);
+        command
+    }
+}
+
+/// Runs one step; a failure names the step, and the tool's own output says why.
+fn step(what: &str, command: &mut Command) -> Result<()> {
+    let program = command.get_program().to_owned();
+    let status = command.status().map_err(|source| Error::Io {
+        action: "cannot run",
+        path: PathBuf::from(program),
+        source,
+    })?;
     if status.success() {
         Ok(())
     } else {
         Err(Error::DbTaskFailed {
-            task: format!("{task:?}").to_lowercase(),
+            task: what.to_owned(),
             code: status.code(),
         })
     }
 }
 
-/// The project directory, which must hold `.medforge/answers.toml`.
-fn project_root(dir: Option<&Path>) -> Result<PathBuf> {
-    let dir = match dir {
-        Some(dir) => dir.to_owned(),
-        None => std::env::current_dir().map_err(Error::io("cannot read", "."))?,
-    };
-    if dir.join(RECORD_DIR).join(RECORD_FILE).is_file() {
-        Ok(dir)
+fn required_var(var: &'static str, what: &'static str) -> Result<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .ok_or(Error::DatabaseUrlMissing { var, what })
+}
+
+/// The database a URL names (`postgres://user@host:port/NAME?options`). Only plain
+/// lowercase names are accepted: the name is written into SQL statements.
+fn database_name(url: &str) -> Result<&str> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let name = after_scheme
+        .split_once('/')
+        .map(|(_, path)| path.split(['?', '#']).next().unwrap_or(""))
+        .unwrap_or("");
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        Ok(name)
     } else {
-        Err(Error::NotAProject(dir))
+        Err(Error::InvalidDatabaseName(name.to_owned()))
     }
 }
 
-fn ensure_sqlx_cli() -> Result<()> {
-    let found = Command::new("sqlx")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if found {
-        Ok(())
-    } else {
-        Err(Error::MissingTool {
-            tool: "sqlx-cli",
-            install: SQLX_INSTALL.to_owned(),
-        })
-    }
+fn find_sqlx() -> Result<PathBuf> {
+    find_on_path("sqlx").ok_or_else(|| Error::MissingTool {
+        tool: "sqlx-cli",
+        install: SQLX_INSTALL.to_owned(),
+    })
 }
 
-/// The owner's URL for migrations, else `DATABASE_URL`. When neither is set, say whether
-/// PostgreSQL itself is missing or just not configured.
-fn database_url(project: &Path) -> Result<OsString> {
-    if let Some(url) = [MIGRATION_URL_VAR, DATABASE_URL_VAR]
-        .iter()
-        .find_map(|var| std::env::var_os(var).filter(|url| !url.is_empty()))
-    {
-        return Ok(url);
-    }
-    if postgres_installed() {
-        Err(Error::DatabaseUrlMissing(project.to_owned()))
-    } else {
-        Err(Error::MissingTool {
-            tool: "PostgreSQL",
-            install: "apt-get install postgresql (Debian, Ubuntu) or brew install postgresql \
-                      (macOS), then set MIGRATION_DATABASE_URL"
-                .to_owned(),
-        })
-    }
+fn find_on_path(tool: impl AsRef<OsStr>) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool.as_ref()))
+        .find(|candidate| candidate.is_file())
 }
 
-/// Whether PostgreSQL's server or client programs are on this machine: on PATH, or in
-/// Debian's versioned directories, which are not on PATH.
-pub fn postgres_installed() -> bool {
-    let on_path = ["pg_ctl", "psql", "pg_config"].iter().any(|tool| {
-        std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
-    });
-    on_path
-        || std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
-            versions
-                .flatten()
-                .any(|version| version.path().join("bin/pg_ctl").is_file())
-        })
+/// A PostgreSQL program: on PATH, or in Debian's versioned directories, which are not.
+pub fn find_postgres_tool(tool: &str) -> Option<PathBuf> {
+    find_on_path(tool).or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|version| version.path().join("bin").join(tool))
+            .filter(|candidate| candidate.is_file())
+            .collect();
+        versions.sort();
+        versions.pop()
+    })
 }
 
 #[cfg(test)]
@@ -140,25 +238,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_task_passes_the_database_url_explicitly() {
-        let url = OsString::from("postgres://owner@localhost/clinic");
-        for task in [
-            DbTask::Setup,
-            DbTask::Migrate,
-            DbTask::Prepare,
-            DbTask::Reset,
-        ] {
-            let (_, args) = command_line(task, &url);
-            let at = args.iter().position(|a| a == "--database-url").unwrap();
-            assert_eq!(args[at + 1], url, "{task:?}");
-        }
-        assert_eq!(command_line(DbTask::Prepare, &url).0, "cargo");
-        assert!(
-            command_line(DbTask::Reset, &url)
-                .1
-                .contains(&OsString::from("-y")),
-            "reset must not wait for a confirmation nobody can type"
+    fn database_names_come_from_the_url_path() {
+        let name = |url| database_name(url).map_err(|e| e.to_string());
+        assert_eq!(
+            name("postgres://o@localhost:5432/clinic_dev"),
+            Ok("clinic_dev")
         );
+        assert_eq!(
+            name("postgres://o:pw@h/clinic?sslmode=require"),
+            Ok("clinic")
+        );
+        assert!(name("postgres://o@h:5432/").is_err());
+        assert!(name("postgres://o@h/clinic;drop").is_err());
+        assert!(name("postgres://o@h/Clinic").is_err());
     }
 
     #[test]

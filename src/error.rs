@@ -108,13 +108,19 @@ pub enum Error {
     #[error("{tool} is not installed; install it with: {install}")]
     MissingTool { tool: &'static str, install: String },
 
-    #[error(
-        "no database to use: set MIGRATION_DATABASE_URL (the owner role's URL) or DATABASE_URL \
-         for the project in {0}"
-    )]
-    DatabaseUrlMissing(PathBuf),
+    #[error("{var} is not set: it must hold {what} (see the project's README, \"Database\")")]
+    DatabaseUrlMissing {
+        var: &'static str,
+        what: &'static str,
+    },
 
-    #[error("sqlx-cli failed during `db {task}` (exit code {code:?}); its output above says why")]
+    #[error(
+        "database name `{0}` in MIGRATION_DATABASE_URL is not a plain name; use lowercase \
+         letters, digits and `_`"
+    )]
+    InvalidDatabaseName(String),
+
+    #[error("could not {task} (exit code {code:?}); the tool's output above says why")]
     DbTaskFailed { task: String, code: Option<i32> },
 
     #[error("{path} is damaged: {reason}; restore it from version control")]
@@ -165,7 +171,8 @@ impl Error {
             | Error::NotAProject(_)
             | Error::DbUnsupported(_)
             | Error::MissingTool { .. }
-            | Error::DatabaseUrlMissing(_)
+            | Error::DatabaseUrlMissing { .. }
+            | Error::InvalidDatabaseName(_)
             | Error::RecordMalformed { .. }
             | Error::BaseMissing(_)
             | Error::DirtyTree(_)

@@ -384,8 +384,8 @@ fn next_steps(target: &Path) -> Vec<String> {
     vec![
         format!("cd {}", shown.display()),
         "git init && git config core.hooksPath .githooks".to_owned(),
-        "cargo run".to_owned(),
-        "bash .ci/run".to_owned(),
+        "cargo run -p dev   # the service on a throwaway PostgreSQL with synthetic data".to_owned(),
+        "bash .ci/run       # fmt, clippy -D warnings, every test".to_owned(),
     ]
 }
 

@@ -43,7 +43,7 @@ fn missing_sqlx_cli_names_the_install_command() {
 }
 
 #[test]
-fn setup_and_reset_run_the_migrations_on_a_real_database() {
+fn setup_and_reset_build_the_database_as_its_owner() {
     let work = tempfile::tempdir().unwrap();
     let project = generate(work.path(), "clinic", &[]);
     let migrations = std::fs::read_dir(project.join("migrations"))
@@ -54,16 +54,21 @@ fn setup_and_reset_run_the_migrations_on_a_real_database() {
     assert!(migrations > 0);
 
     let cluster = Cluster::start();
+    let owner_url = format!(
+        "postgres://clinic_owner@127.0.0.1:{}/clinic_dev",
+        cluster.port
+    );
     let run = |task: &str| {
         Command::new(BIN)
             .args(["db", task, "--dir"])
             .arg(&project)
-            .env("MIGRATION_DATABASE_URL", cluster.url("clinic_dev"))
+            .env("ADMIN_DATABASE_URL", cluster.url("postgres"))
+            .env("MIGRATION_DATABASE_URL", &owner_url)
             .stdin(Stdio::null())
             .output()
             .unwrap()
     };
-    for task in ["setup", "reset"] {
+    for task in ["setup", "migrate", "reset"] {
         let output = run(task);
         assert_eq!(code(&output), 0, "db {task}: {}", stderr(&output));
         let applied = cluster.psql(
@@ -71,5 +76,39 @@ fn setup_and_reset_run_the_migrations_on_a_real_database() {
             "SELECT count(*) FROM _sqlx_migrations WHERE success",
         );
         assert_eq!(applied, migrations.to_string(), "after db {task}");
+        let owner = cluster.psql(
+            "postgres",
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'clinic_dev'",
+        );
+        assert_eq!(owner, "clinic_owner", "after db {task}");
     }
+    // The service role exists and can bypass nothing.
+    let service = cluster.psql(
+        "postgres",
+        "SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'clinic_service'",
+    );
+    assert_eq!(service, "f");
+}
+
+#[test]
+fn setup_without_an_admin_url_says_which_variable_is_missing() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let output = Command::new(BIN)
+        .args(["db", "setup"])
+        .current_dir(&project)
+        .env_remove("ADMIN_DATABASE_URL")
+        .env(
+            "MIGRATION_DATABASE_URL",
+            "postgres://clinic_owner@127.0.0.1:1/clinic_dev",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ADMIN_DATABASE_URL is not set"),
+        "{}",
+        stderr(&output)
+    );
 }
