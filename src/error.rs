@@ -144,6 +144,13 @@ pub enum Error {
     )]
     GeneratorTooOld { project: String, this: String },
 
+    #[error(
+        "{0} was generated from a team template; pass --template with the path of that \
+         template (medforge does not keep it), so its changes are not replaced by the \
+         built-in one"
+    )]
+    TeamTemplateRequired(PathBuf),
+
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -173,6 +180,7 @@ impl Error {
             | Error::MissingTool { .. }
             | Error::DatabaseUrlMissing { .. }
             | Error::InvalidDatabaseName(_)
+            | Error::TeamTemplateRequired(_)
             | Error::RecordMalformed { .. }
             | Error::BaseMissing(_)
             | Error::DirtyTree(_)

@@ -99,7 +99,11 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
             source,
         })?;
     let rendered = render::render(&template, &name, &answers, staging.path())?;
-    record::write(&rendered, &name, &template.version, &answers)?;
+    let stamp = record::TemplateStamp {
+        version: &template.version,
+        origin: args.template.origin(),
+    };
+    record::write(&rendered, &name, &stamp, &answers)?;
     // The merge base of `medforge update`, moved into place with the project.
     record::keep_base(&rendered)?;
     let base = format!("{}/{}/", record::RECORD_DIR, record::BASE_DIR);

@@ -48,6 +48,9 @@ pub struct Record {
     pub path: PathBuf,
     pub generator_version: String,
     pub template_version: String,
+    /// `builtin` or `team` (`--template PATH`); records from before it was kept are
+    /// `builtin`.
+    pub template_origin: String,
     pub project_name: String,
     /// The answers as written, not yet validated: `check` reports an out-of-range
     /// answer as a finding instead of refusing to run.
@@ -87,6 +90,8 @@ impl Record {
         let record = Record {
             generator_version: text_of("generator_version")?,
             template_version: text_of("template_version")?,
+            template_origin: text_of("template_origin")
+                .unwrap_or_else(|_| crate::template::ORIGIN_BUILTIN.to_owned()),
             project_name: text_of("project_name")?,
             raw_answers,
             path: path.clone(),
@@ -129,24 +134,38 @@ pub fn project_dir(dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Writes `.medforge/answers.toml` (through a temporary file, so it is never half written).
-pub fn write(project: &Path, name: &str, template_version: &str, answers: &Answers) -> Result<()> {
+pub fn write(
+    project: &Path,
+    name: &str,
+    template: &TemplateStamp,
+    answers: &Answers,
+) -> Result<()> {
     let dir = project.join(RECORD_DIR);
     std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
     write_atomic(
         &record_path(project),
-        render(name, template_version, answers).as_bytes(),
+        render(name, template, answers).as_bytes(),
         None,
     )
 }
 
+/// Which template rendered a project: its version and origin (see
+/// [`crate::template::TemplateSource::origin`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateStamp<'a> {
+    pub version: &'a str,
+    pub origin: &'a str,
+}
+
 /// The text of `.medforge/answers.toml`.
-pub fn render(name: &str, template_version: &str, answers: &Answers) -> String {
+pub fn render(name: &str, template: &TemplateStamp, answers: &Answers) -> String {
     let mut medforge = toml::Table::new();
     medforge.insert(
         "generator_version".to_owned(),
         env!("CARGO_PKG_VERSION").into(),
     );
-    medforge.insert("template_version".to_owned(), template_version.into());
+    medforge.insert("template_version".to_owned(), template.version.into());
+    medforge.insert("template_origin".to_owned(), template.origin.into());
     medforge.insert("project_name".to_owned(), name.into());
     let mut record = toml::Table::new();
     record.insert("medforge".to_owned(), toml::Value::Table(medforge));

@@ -18,6 +18,9 @@ pub const METADATA_FILE: &str = "medforge-template.toml";
 /// The cargo-generate configuration every template directory must have.
 const CARGO_GENERATE_CONFIG: &str = "cargo-generate.toml";
 
+pub const ORIGIN_BUILTIN: &str = "builtin";
+pub const ORIGIN_TEAM: &str = "team";
+
 #[derive(Debug, Clone, Default)]
 pub enum TemplateSource {
     #[default]
@@ -41,6 +44,15 @@ impl Template {
 }
 
 impl TemplateSource {
+    /// How `.medforge/answers.toml` names where a project's template came from: the
+    /// built-in one, or a team's own (whose path differs from one checkout to the next).
+    pub fn origin(&self) -> &'static str {
+        match self {
+            TemplateSource::Embedded => ORIGIN_BUILTIN,
+            TemplateSource::Directory(_) => ORIGIN_TEAM,
+        }
+    }
+
     /// Puts the template on disk (the embedded one is extracted into a temporary
     /// directory) and reads its version.
     pub fn open(&self) -> Result<Template> {

@@ -157,6 +157,13 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
             this: env!("CARGO_PKG_VERSION").to_owned(),
         });
     }
+    // Updating a team's project from the built-in template would replace the team's
+    // changes wholesale: make the choice explicit.
+    if record.template_origin == crate::template::ORIGIN_TEAM
+        && matches!(args.template, TemplateSource::Embedded)
+    {
+        return Err(Error::TeamTemplateRequired(project));
+    }
     let mut answers = record.answers()?;
     answers.apply_flags(&args.set)?;
     let base = record::base_dir(&project);
@@ -187,7 +194,11 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
     let mut plan = plan(&project, &base, &theirs, &template.version)?;
     refresh_inventory(&project, &answers, &mut plan)?;
 
-    let record_text = record::render(&record.project_name, &template.version, &answers);
+    let stamp = record::TemplateStamp {
+        version: &template.version,
+        origin: args.template.origin(),
+    };
+    let record_text = record::render(&record.project_name, &stamp, &answers);
     let record_path = record::record_path(&project);
     let old_record = std::fs::read(&record_path).map_err(Error::io("cannot read", &record_path))?;
     if old_record != record_text.as_bytes() {

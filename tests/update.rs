@@ -455,3 +455,27 @@ fn an_older_medforge_refuses_to_update_a_newer_project() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_team_project_is_not_silently_updated_from_the_builtin_template() {
+    let work = tempfile::tempdir().unwrap();
+    team_template(work.path(), "team", "1.0.0");
+    let output = medforge(
+        work.path(),
+        &["new", "clinic", "--yes", "--template", "team"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let project = work.path().join("clinic");
+    assert!(read(&project.join(".medforge/answers.toml")).contains("template_origin = \"team\""));
+
+    let output = update(&project, &["--json"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("pass --template"),
+        "{}",
+        stderr(&output)
+    );
+    // With the team's template named, the update goes ahead.
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
