@@ -218,7 +218,11 @@ mod tests {
     fn the_record_reads_back_as_an_answers_file() {
         let dir = tempfile::tempdir().unwrap();
         let answers = Answers::defaults();
-        write(dir.path(), "demo", "0.1.0", &answers).unwrap();
+        let stamp = TemplateStamp {
+            version: "0.1.0",
+            origin: crate::template::ORIGIN_BUILTIN,
+        };
+        write(dir.path(), "demo", &stamp, &answers).unwrap();
         let path = record_path(dir.path());
         assert_eq!(Answers::from_file(&path).unwrap(), answers);
         let text = std::fs::read_to_string(path).unwrap();
@@ -228,6 +232,7 @@ mod tests {
         let record = Record::read(dir.path()).unwrap();
         assert_eq!(record.project_name, "demo");
         assert_eq!(record.template_version, "0.1.0");
+        assert_eq!(record.template_origin, "builtin");
         assert_eq!(record.answers().unwrap(), answers);
     }
 
