@@ -264,7 +264,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-        write(dir.path(), "demo", "0.1.0", &Answers::defaults()).unwrap();
+        let stamp = TemplateStamp {
+            version: "0.1.0",
+            origin: crate::template::ORIGIN_BUILTIN,
+        };
+        write(dir.path(), "demo", &stamp, &Answers::defaults()).unwrap();
         keep_base(dir.path()).unwrap();
         assert_eq!(list_files(&base_dir(dir.path())).unwrap(), ["src/main.rs"]);
         assert_eq!(generated_files(dir.path()).unwrap(), ["src/main.rs"]);
