@@ -20,7 +20,10 @@ fn passes_its_own_ci(name: &str, set: &[&str]) {
         .env_remove("DATABASE_URL")
         .status()
         .expect("bash runs the generated .ci/run");
-    assert!(status.success(), "{name} {set:?}: the generated .ci/run failed");
+    assert!(
+        status.success(),
+        "{name} {set:?}: the generated .ci/run failed"
+    );
 }
 
 #[test]
