@@ -3,6 +3,7 @@
 //! - [`cli`]: the commands of the binary (`serve`, `migrate`, `seed`, `create-user`, ...);
 //! - [`config`]: settings from the environment, and the answers given at generation;
 //! - [`routes`]: the HTTP API, one module per resource;
+//! - [`audit`]: the hash-chained audit trail every access writes to;
 //! - [`auth`]: passwords, TOTP, sessions, throttling, roles;
 //! - [`models`]: the stored records, one module per table;
 //! - [`db`]: connections, migrations, the per-request clinic scope;
@@ -18,6 +19,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -4,12 +4,15 @@
 //! account is unknown, disabled, or the password wrong, and takes the same time: an
 //! unknown account's password is checked against a decoy hash. No database connection is
 //! held while a password is hashed.
-
-use std::net::IpAddr;
+//!
+//! Each step is audited in its own transaction (HIPAA 164.312(b)): login, a failed login
+//! of an existing account (in its clinic), MFA, a wrong TOTP code, logout. A failed login
+//! for an address with no account is not (see [`crate::audit`]).
 
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
+use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::password::{HashError, Password};
 use crate::auth::session::{self, MFA_MAX_FAILURES, SessionToken, Transport};
 use crate::auth::{throttle, totp};
@@ -51,14 +54,14 @@ impl From<HashError> for ApiError {
 }
 
 /// Checks email and password, and starts a session: a pending one when the role needs a
-/// TOTP code first. `source` is the client's address, for throttling.
+/// TOTP code first. `meta.source` is the client's address, for throttling.
 pub async fn login(
     state: &AppState,
     request: LoginRequest,
-    source: IpAddr,
+    meta: RequestMeta,
 ) -> Result<NewSession, ApiError> {
     let email = user::normalize_email(&request.email);
-    let throttle_key = throttle::key(&email, source);
+    let throttle_key = throttle::key(&email, meta.source);
     let now = state.clock.now();
 
     // Read what is needed, then let the connection go before hashing.
@@ -77,8 +80,13 @@ pub async fn login(
     let mut tx = state.pool.begin().await?;
     let account = match account {
         Some(account) if verification.matches && may_sign_in(&account) => account,
-        _ => {
+        other => {
             throttle::record_failure(&mut tx, &throttle_key, now).await?;
+            if let Some(account) = other {
+                db::set_scope(&mut tx, account.clinic_id, None).await?;
+                let failed = Event::new(AuditAction::LoginFailed, Outcome::Failure);
+                audit::record(&mut tx, &context(&account, meta, now), &[failed]).await?;
+            }
             tx.commit().await?;
             tracing::info!("login refused");
             return Err(ApiError::Unauthorized);
@@ -92,9 +100,26 @@ pub async fn login(
     let mfa_pending = account.role.requires_mfa();
     let token = SessionToken::generate()?;
     sessions::create(&mut tx, &token.hash(), account.id, mfa_pending, now).await?;
+    let accepted = Event::new(AuditAction::Login, Outcome::Success);
+    audit::record(&mut tx, &context(&account, meta, now), &[accepted]).await?;
     tx.commit().await?;
     tracing::info!(user_id = %account.id, mfa_pending, "login accepted");
     Ok(NewSession { token, mfa_pending })
+}
+
+/// The audit context of a login for `account`, before any session exists.
+fn context(
+    account: &Account,
+    meta: RequestMeta,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AuditContext {
+    AuditContext {
+        clinic: account.clinic_id,
+        actor: Some(account.id),
+        role: Some(account.role),
+        meta,
+        at: now,
+    }
 }
 
 /// A role that needs TOTP cannot sign in without an enrolled secret: the password alone
@@ -112,9 +137,10 @@ fn may_sign_in(account: &Account) -> bool {
 pub async fn complete_mfa(
     state: &AppState,
     headers: &HeaderMap,
+    meta: RequestMeta,
     request: MfaRequest,
 ) -> Result<(NewSession, Transport), ApiError> {
-    let mut pending = session::authenticate(state, headers).await?;
+    let mut pending = session::authenticate(state, headers, meta).await?;
     if !pending.session.mfa_pending {
         return Err(ApiError::Unauthorized);
     }
@@ -131,6 +157,9 @@ pub async fn complete_mfa(
         if sessions::count_mfa_failure(tx, pending.session.id).await? >= MFA_MAX_FAILURES {
             sessions::delete(tx, pending.session.id).await?;
         }
+        let failed = Event::new(AuditAction::MfaFailed, Outcome::Failure)
+            .on("sessions", Some(pending.session.id));
+        audit::record(tx, &pending.audit, &[failed]).await?;
         pending.tx.commit().await?;
         tracing::info!(user_id = %account.id, "mfa refused");
         return Err(ApiError::Unauthorized);
@@ -139,6 +168,9 @@ pub async fn complete_mfa(
     sessions::delete(tx, pending.session.id).await?;
     let token = SessionToken::generate()?;
     sessions::create(tx, &token.hash(), account.id, false, now).await?;
+    let accepted =
+        Event::new(AuditAction::Mfa, Outcome::Success).on("sessions", Some(pending.session.id));
+    audit::record(tx, &pending.audit, &[accepted]).await?;
     pending.tx.commit().await?;
     tracing::info!(user_id = %account.id, "mfa accepted");
     Ok((
@@ -151,9 +183,16 @@ pub async fn complete_mfa(
 }
 
 /// Ends the session the request presents, complete or pending.
-pub async fn logout(state: &AppState, headers: &HeaderMap) -> Result<Transport, ApiError> {
-    let mut authenticated = session::authenticate(state, headers).await?;
+pub async fn logout(
+    state: &AppState,
+    headers: &HeaderMap,
+    meta: RequestMeta,
+) -> Result<Transport, ApiError> {
+    let mut authenticated = session::authenticate(state, headers, meta).await?;
     sessions::delete(&mut authenticated.tx, authenticated.session.id).await?;
+    let ended = Event::new(AuditAction::Logout, Outcome::Success)
+        .on("sessions", Some(authenticated.session.id));
+    audit::record(&mut authenticated.tx, &authenticated.audit, &[ended]).await?;
     authenticated.tx.commit().await?;
     tracing::info!(user_id = %authenticated.user.id, "logout");
     Ok(authenticated.transport)

@@ -47,6 +47,10 @@ impl Role {
         use Resource::*;
         use Role::*;
         match (resource, action) {
+            // The audit trail is read by auditors and written by the service alone
+            // (HIPAA 164.312(b)).
+            (AuditTrail, Read) => self == Auditor,
+            (AuditTrail, _) => false,
             // Only admins delete (a soft delete, kept for the retention rules).
             (_, Delete) => self == Admin,
             // Notes are clinician-only: the minimum necessary.
@@ -92,13 +96,27 @@ pub enum Action {
     Delete,
 }
 
-/// The kinds of PHI record the access matrix covers.
+/// What the access matrix covers: the kinds of PHI record, and the audit trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
     Patients,
     Encounters,
     Appointments,
     Notes,
+    AuditTrail,
+}
+
+impl Resource {
+    /// The table its records live in: the audit trail's `resource_type`.
+    pub fn table(self) -> &'static str {
+        match self {
+            Resource::Patients => "patients",
+            Resource::Encounters => "encounters",
+            Resource::Appointments => "appointments",
+            Resource::Notes => "notes",
+            Resource::AuditTrail => "audit_events",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +151,12 @@ mod tests {
         assert!(may(Staff, Update, Appointments));
         for action in [Read, Create, Update] {
             assert!(!may(Staff, action, Notes), "staff {action:?} notes");
+        }
+        for role in Role::ALL {
+            assert_eq!(may(role, Read, AuditTrail), role == Auditor);
+            for action in [Create, Update, Delete] {
+                assert!(!may(role, action, AuditTrail), "{role} {action:?} audit");
+            }
         }
     }
 

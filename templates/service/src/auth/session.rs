@@ -13,11 +13,12 @@ use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::roles::{Action, Resource, Role};
 use crate::config::Config;
 use crate::db::{self, Tx};
 use crate::error::ApiError;
-use crate::models::ids::{ClinicId, UserId};
+use crate::models::ids::{ClinicId, UserId, to_uuid};
 use crate::models::session::{self as sessions, SessionRecord};
 use crate::models::user;
 use crate::state::AppState;
@@ -126,7 +127,8 @@ pub fn clear_cookie() -> HeaderValue {
     )
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -184,13 +186,17 @@ pub struct Authenticated {
     pub user: CurrentUser,
     pub transport: Transport,
     pub tx: Tx,
+    /// The user's events of this request.
+    pub audit: AuditContext,
 }
 
 /// Finds the session a request presents and opens its scoped transaction. An ended
-/// session is deleted on the way (and the account's, if it is disabled).
+/// session is deleted on the way (and the account's, if it is disabled), and the end is
+/// audited: a timeout, or a denial for a disabled account.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
+    meta: RequestMeta,
 ) -> Result<Authenticated, ApiError> {
     let (token, transport) = SessionToken::from_headers(headers).ok_or(ApiError::Unauthorized)?;
     let now = state.clock.now();
@@ -200,20 +206,32 @@ pub async fn authenticate(
         .ok_or(ApiError::Unauthorized)?;
     db::set_scope(&mut tx, session.clinic_id, Some(session.user_id)).await?;
     let account = user::get(&mut tx, session.user_id).await?;
+    let mut context = AuditContext {
+        clinic: session.clinic_id,
+        actor: Some(session.user_id),
+        role: account.as_ref().map(|account| account.role),
+        meta,
+        at: now,
+    };
     let account = match account {
         Some(account) if !account.disabled && !state.sessions.has_ended(&session, now) => account,
-        Some(account) if account.disabled => {
-            user::disable(&mut tx, account.id).await?;
-            tx.commit().await?;
-            return Err(ApiError::Unauthorized);
-        }
-        _ => {
-            sessions::delete(&mut tx, session.id).await?;
+        other => {
+            // HIPAA 164.312(b), 164.312(a)(2)(iii): the end of a session is audited.
+            let ended = if other.as_ref().is_some_and(|account| account.disabled) {
+                user::disable(&mut tx, session.user_id).await?;
+                Event::new(AuditAction::Denied, Outcome::Denied)
+            } else {
+                sessions::delete(&mut tx, session.id).await?;
+                Event::new(AuditAction::Timeout, Outcome::Success)
+            };
+            audit::record(&mut tx, &context, &[ended.on("sessions", Some(session.id))]).await?;
             tx.commit().await?;
             return Err(ApiError::Unauthorized);
         }
     };
+    context.role = Some(account.role);
     Ok(Authenticated {
+        audit: context,
         user: CurrentUser {
             id: account.id,
             clinic_id: account.clinic_id,
@@ -228,21 +246,61 @@ pub async fn authenticate(
 
 /// The caller of a protected route: a user whose session is live and complete (TOTP
 /// given where the role needs it), with the request's transaction scoped to their
-/// clinic. Handlers check the role with [`Caller::require`], work in [`Caller::tx`] and
-/// end with [`Caller::commit`].
+/// clinic. Handlers check the role with [`Caller::require`], work in [`Caller::tx`],
+/// record what they did with [`Caller::record`] and end with [`Caller::commit`] (or all
+/// three with [`Caller::conclude`]).
 pub struct Caller {
     pub user: CurrentUser,
     pub tx: Tx,
+    /// Who acts, from where, for the audit trail.
+    pub audit: AuditContext,
 }
 
 impl Caller {
-    /// Refuses with 403 unless the caller's role may do `action` on `resource`.
-    pub fn require(&self, action: Action, resource: Resource) -> Result<(), ApiError> {
+    /// Refuses with 403 unless the caller's role may do `action` on `resource` (the
+    /// record `id`, if one). A refusal is audited and committed before the answer
+    /// (HIPAA 164.312(b)).
+    pub async fn require(
+        mut self,
+        action: Action,
+        resource: Resource,
+        id: Option<phi_guard::OpaqueId>,
+    ) -> Result<Self, ApiError> {
         if self.user.role.may(action, resource) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
+            return Ok(self);
         }
+        let denied =
+            Event::new(AuditAction::Denied, Outcome::Denied).on(resource.table(), id.map(to_uuid));
+        self.record(&[denied]).await?;
+        self.commit().await?;
+        Err(ApiError::Forbidden)
+    }
+
+    /// Appends `events` in the request's transaction: they commit with the access or
+    /// neither does (HIPAA 164.312(b)).
+    pub async fn record(&mut self, events: &[Event]) -> Result<(), ApiError> {
+        audit::record(&mut self.tx, &self.audit, events).await?;
+        Ok(())
+    }
+
+    /// Records `action` on the record `id` of `resource` and commits; when `found` is
+    /// `None` (no such record in this clinic), records a failed attempt and answers 404.
+    pub async fn conclude<T>(
+        mut self,
+        action: AuditAction,
+        resource: Resource,
+        id: phi_guard::OpaqueId,
+        found: Option<T>,
+    ) -> Result<T, ApiError> {
+        let outcome = if found.is_some() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        let event = Event::new(action, outcome).on(resource.table(), Some(to_uuid(id)));
+        self.record(&[event]).await?;
+        self.commit().await?;
+        found.ok_or(ApiError::NotFound)
     }
 
     /// Commits the request's transaction, with the session's new idle deadline.
@@ -256,8 +314,15 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let mut authenticated = authenticate(state, &parts.headers).await?;
+        let meta = RequestMeta::from_request_parts(parts, state).await?;
+        let mut authenticated = authenticate(state, &parts.headers, meta).await?;
         if authenticated.session.mfa_pending {
+            // HIPAA 164.312(b), (d): a password-only session reaching for a route is refused
+            // on the record.
+            let denied = Event::new(AuditAction::Denied, Outcome::Denied)
+                .on("sessions", Some(authenticated.session.id));
+            audit::record(&mut authenticated.tx, &authenticated.audit, &[denied]).await?;
+            authenticated.tx.commit().await?;
             return Err(ApiError::MfaRequired);
         }
         sessions::touch(
@@ -269,6 +334,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             user: authenticated.user,
             tx: authenticated.tx,
+            audit: authenticated.audit,
         })
     }
 }

@@ -32,6 +32,11 @@ impl RequestId {
     fn new() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// The id as the audit trail stores it.
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
 }
 
 impl fmt::Display for RequestId {

@@ -13,7 +13,8 @@ use crate::auth::Resource;
 use crate::error::ApiError;
 
 {% if modules contains "appointments" %}pub mod appointment;
-{% endif %}pub mod clinic;
+{% endif %}pub mod audit;
+pub mod clinic;
 {%- if modules contains "encounters" %}
 pub mod encounter;
 {%- endif %}
@@ -34,7 +35,7 @@ pub trait ClinicalRecords: Send + Sync + 'static {
     /// The row of the access matrix that covers these records.
     const RESOURCE: Resource;
     /// How a record is named in URLs.
-    type Id: UrlSafe + DeserializeOwned + From<OpaqueId> + Copy + Send + 'static;
+    type Id: UrlSafe + DeserializeOwned + From<OpaqueId> + Into<OpaqueId> + Copy + Send + 'static;
     /// A record, as responses carry it.
     type Record: ResponseBody + Send + 'static;
     /// A request body that creates a record.

@@ -7,7 +7,8 @@ use axum::routing::post;
 use axum::{Json, Router, extract::State};
 use serde::Serialize;
 
-use super::{ClientAddr, JsonBody};
+use super::JsonBody;
+use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
 use crate::auth::session::{Transport, clear_cookie};
 use crate::error::ApiError;
@@ -31,27 +32,32 @@ struct SessionBody<'a> {
 
 async fn log_in(
     State(state): State<AppState>,
-    ClientAddr(source): ClientAddr,
+    meta: RequestMeta,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request: LoginRequest = body.parse()?;
-    let session = login::login(&state, request, source).await?;
+    let session = login::login(&state, request, meta).await?;
     Ok(respond(&state, session, Transport::requested(&headers)))
 }
 
 async fn mfa(
     State(state): State<AppState>,
+    meta: RequestMeta,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request: MfaRequest = body.parse()?;
-    let (session, transport) = login::complete_mfa(&state, &headers, request).await?;
+    let (session, transport) = login::complete_mfa(&state, &headers, meta, request).await?;
     Ok(respond(&state, session, transport))
 }
 
-async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let transport = login::logout(&state, &headers).await?;
+async fn log_out(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let transport = login::logout(&state, &headers, meta).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if transport == Transport::Cookie {
         response

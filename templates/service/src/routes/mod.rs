@@ -10,11 +10,14 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::audit::RequestMeta;
 use crate::error::ApiError;
+use crate::middleware::request_log::RequestId;
 use crate::state::AppState;
 
 {% if modules contains "appointments" %}pub mod appointments;
-{% endif %}pub mod auth;
+{% endif %}pub mod audit;
+pub mod auth;
 {%- if modules contains "encounters" %}
 pub mod encounters;
 {%- endif %}
@@ -32,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(audit::router())
         .merge(patients::router())
 {%- if modules contains "encounters" %}
         .merge(encounters::router())
@@ -117,5 +121,18 @@ impl FromRequestParts<AppState> for ClientAddr {
                 .or(peer)
                 .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
         ))
+    }
+}
+
+/// The request id and client address every audit event of a request carries.
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ClientAddr(source) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(Self {
+            request_id: parts.extensions.get::<RequestId>().map(|id| id.as_uuid()),
+            source,
+        })
     }
 }

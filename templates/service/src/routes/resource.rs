@@ -12,7 +12,8 @@
 //! | `POST /things/search` | read (criteria in the body, never the URL) |
 //!
 //! A record of another clinic is not found (404), never forbidden, so its existence is not
-//! revealed.
+//! revealed. Every access, refusal and failed attempt writes its audit event in the
+//! request's transaction (HIPAA 164.312(b)); a list or search writes one per record.
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -20,9 +21,11 @@ use axum::routing::{get, post};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafePath, SafeQuery, UrlSafe};
 use serde::Deserialize;
 
+use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::models::ClinicalRecords;
+use crate::models::ids::to_uuid;
 use crate::routes::JsonBody;
 use crate::state::AppState;
 
@@ -58,12 +61,17 @@ pub fn routes<R: ClinicalRecords>(
 }
 
 async fn list<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     SafeQuery(paging): SafeQuery<Paging>,
 ) -> Result<PhiJson<Page<R::Record>>, ApiError> {
-    caller.require(Action::Read, R::RESOURCE)?;
+    let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
     let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE));
     let items = R::list(&mut caller.tx, paging.after.map(R::Id::from), limit).await?;
+    // HIPAA 164.312(b): one event per record read, in the same transaction.
+    let ids = items.iter().map(|item| to_uuid(R::id_of(item)));
+    caller
+        .record(&Event::each(AuditAction::Read, R::RESOURCE.table(), ids))
+        .await?;
     caller.commit().await?;
     let next_after = if items.len() as i64 >= limit {
         items.last().map(R::id_of)
@@ -74,58 +82,76 @@ async fn list<R: ClinicalRecords>(
 }
 
 async fn create<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<R::Record>), ApiError> {
-    caller.require(Action::Create, R::RESOURCE)?;
+    let mut caller = caller.require(Action::Create, R::RESOURCE, None).await?;
     let record = R::create(&mut caller.tx, body.parse()?).await?;
-    caller.commit().await?;
+    let id = R::id_of(&record);
+    let record = caller
+        .conclude(AuditAction::Create, R::RESOURCE, id, Some(record))
+        .await?;
     Ok((StatusCode::CREATED, PhiJson(record)))
 }
 
 async fn read<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     SafePath(id): SafePath<R::Id>,
 ) -> Result<PhiJson<R::Record>, ApiError> {
-    caller.require(Action::Read, R::RESOURCE)?;
-    let record = R::read(&mut caller.tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    caller.commit().await?;
+    let mut caller = caller
+        .require(Action::Read, R::RESOURCE, Some(id.into()))
+        .await?;
+    let record = R::read(&mut caller.tx, id).await?;
+    let record = caller
+        .conclude(AuditAction::Read, R::RESOURCE, id.into(), record)
+        .await?;
     Ok(PhiJson(record))
 }
 
 async fn update<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     SafePath(id): SafePath<R::Id>,
     body: JsonBody,
 ) -> Result<PhiJson<R::Record>, ApiError> {
-    caller.require(Action::Update, R::RESOURCE)?;
-    let record = R::update(&mut caller.tx, id, body.parse()?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    caller.commit().await?;
+    let mut caller = caller
+        .require(Action::Update, R::RESOURCE, Some(id.into()))
+        .await?;
+    let record = R::update(&mut caller.tx, id, body.parse()?).await?;
+    let record = caller
+        .conclude(AuditAction::Update, R::RESOURCE, id.into(), record)
+        .await?;
     Ok(PhiJson(record))
 }
 
 async fn remove<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     SafePath(id): SafePath<R::Id>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Action::Delete, R::RESOURCE)?;
-    if !R::delete(&mut caller.tx, id).await? {
-        return Err(ApiError::NotFound);
-    }
-    caller.commit().await?;
+    let mut caller = caller
+        .require(Action::Delete, R::RESOURCE, Some(id.into()))
+        .await?;
+    let deleted = R::delete(&mut caller.tx, id).await?;
+    caller
+        .conclude(
+            AuditAction::Delete,
+            R::RESOURCE,
+            id.into(),
+            deleted.then_some(()),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn find<R: ClinicalRecords>(
-    mut caller: Caller,
+    caller: Caller,
     body: JsonBody,
 ) -> Result<PhiJson<Vec<R::Record>>, ApiError> {
-    caller.require(Action::Read, R::RESOURCE)?;
+    let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
     let records = R::search(&mut caller.tx, body.parse()?).await?;
+    let ids = records.iter().map(|record| to_uuid(R::id_of(record)));
+    caller
+        .record(&Event::each(AuditAction::Search, R::RESOURCE.table(), ids))
+        .await?;
     caller.commit().await?;
     Ok(PhiJson(records))
 }

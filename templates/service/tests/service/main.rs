@@ -9,6 +9,7 @@ mod access;
 {%- if modules contains "appointments" %}
 mod appointments;
 {%- endif %}
+mod audit;
 mod auth;
 {%- if modules contains "encounters" %}
 mod encounters;

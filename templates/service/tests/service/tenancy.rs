@@ -160,6 +160,8 @@ async fn clinic_scope_ends_with_its_transaction() {
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
+use crate::support::sqlstate;
+
 /// Two clinics with a clinician and patients each.
 async fn two_clinics() -> (TestApp, [ClinicId; 2], [String; 2]) {
     let app = TestApp::new().await;
@@ -293,13 +295,6 @@ async fn clinician_of_another_clinic_gets_404_for_read_update_delete_and_search(
 
 fn db_uuid(clinic: ClinicId) -> uuid::Uuid {
     {{crate_name}}::models::ids::to_uuid(clinic)
-}
-
-fn sqlstate(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => db.code().unwrap_or_default().into_owned(),
-        other => panic!("not a database error: {other}"),
-    }
 }
 {%- else %}
 

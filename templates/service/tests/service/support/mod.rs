@@ -103,6 +103,8 @@ pub struct TestDb {
     pub owner: PgConnectOptions,
     /// A superuser, to look behind row-level security.
     pub admin: PgConnectOptions,
+    /// The owner role's URL, for the commands that read `MIGRATION_DATABASE_URL`.
+    pub owner_url: String,
 }
 
 impl TestDb {
@@ -123,10 +125,19 @@ impl TestDb {
                 .expect("the template copies");
             admin.close().await.expect("closes");
         }
+        let owner = shared.roles.owner.clone().database(&name);
+        let owner_url = format!(
+            "postgres://{}:{}@{}:{}/{name}",
+            db::OWNER_ROLE,
+            shared.roles.owner_password,
+            owner.get_host(),
+            owner.get_port()
+        );
         Self {
             service: shared.roles.service.clone().database(&name),
-            owner: shared.roles.owner.clone().database(&name),
+            owner,
             admin: shared.admin.clone().database(&name),
+            owner_url,
             name,
         }
     }
@@ -395,6 +406,14 @@ impl TestApp {
             .fetch_one(&mut admin)
             .await
             .expect("counts")
+    }
+}
+
+/// The SQLSTATE of a database error (e.g. 42501, insufficient privilege).
+pub fn sqlstate(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.code().unwrap_or_default().into_owned(),
+        other => panic!("not a database error: {other}"),
     }
 }
 

@@ -1,0 +1,275 @@
+//! The audit trail (SPEC 4.2.4; HIPAA 164.312(b) audit controls, 164.312(c)(1) integrity).
+//!
+//! Every access to PHI, and every login, MFA step, logout, timeout and denial, appends an
+//! event with [`record`] **in the transaction of the access**: if the event cannot be
+//! written, the transaction rolls back and the access never happened. Events name records
+//! by opaque id and people by account id, never by PHI.
+//!
+//! - [`chain`]: the per-clinic hash chain, its canonical encoding and its verification;
+//! - [`fhir`]: the events as FHIR R4 AuditEvent resources.
+//!
+//! Failed logins for an email address that matches no account are not recorded here: no
+//! clinic is known, and attributing the attempt to one would reveal which addresses exist
+//! in which clinic. They count in the login throttle (a hash of address and account) and
+//! the structured log says "login refused", without the address.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::models::audit as rows;
+use crate::models::ids::{ClinicId, UserId, to_uuid};
+
+pub mod chain;
+pub mod fhir;
+
+use chain::{BrokenLink, Record, StoredEvent, Verifier};
+
+/// What an event records; the `audit_events.action` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Search,
+    Login,
+    LoginFailed,
+    Mfa,
+    MfaFailed,
+    Logout,
+    Timeout,
+    Denied,
+    BreakGlass,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Search => "search",
+            Self::Login => "login",
+            Self::LoginFailed => "login_failed",
+            Self::Mfa => "mfa",
+            Self::MfaFailed => "mfa_failed",
+            Self::Logout => "logout",
+            Self::Timeout => "timeout",
+            Self::Denied => "denied",
+            Self::BreakGlass => "break_glass",
+        }
+    }
+}
+
+impl From<crate::auth::Action> for AuditAction {
+    fn from(action: crate::auth::Action) -> Self {
+        use crate::auth::Action;
+        match action {
+            Action::Read => Self::Read,
+            Action::Create => Self::Create,
+            Action::Update => Self::Update,
+            Action::Delete => Self::Delete,
+        }
+    }
+}
+
+/// How the recorded attempt ended; the `audit_events.outcome` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// E.g. a wrong password, or a record that is not there.
+    Failure,
+    /// The role may not do this.
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// Where a request comes from: the server-made request id and the client's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: Option<Uuid>,
+    pub source: IpAddr,
+}
+
+/// Who acts, in which clinic, from where and when: the same for every event of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    pub clinic: ClinicId,
+    pub actor: Option<UserId>,
+    pub role: Option<Role>,
+    pub meta: RequestMeta,
+    pub at: DateTime<Utc>,
+}
+
+/// One event to append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub action: AuditAction,
+    pub outcome: Outcome,
+    pub resource_type: Option<&'static str>,
+    pub resource_id: Option<Uuid>,
+}
+
+impl Event {
+    pub fn new(action: AuditAction, outcome: Outcome) -> Self {
+        Self {
+            action,
+            outcome,
+            resource_type: None,
+            resource_id: None,
+        }
+    }
+
+    /// The same event about `resource_type` (a table name), and the record `id` if one.
+    pub fn on(self, resource_type: &'static str, id: Option<Uuid>) -> Self {
+        Self {
+            resource_type: Some(resource_type),
+            resource_id: id,
+            ..self
+        }
+    }
+
+    /// One successful `action` per record in `ids` (a page, search results), or one
+    /// without a record when there are none: an empty answer is an access too.
+    pub fn each(
+        action: AuditAction,
+        resource_type: &'static str,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Vec<Self> {
+        let base = Self::new(action, Outcome::Success);
+        let events: Vec<Self> = ids
+            .into_iter()
+            .map(|id| base.on(resource_type, Some(id)))
+            .collect();
+        if events.is_empty() {
+            vec![base.on(resource_type, None)]
+        } else {
+            events
+        }
+    }
+}
+
+/// Appends `events` to the chain of the context's clinic, in `tx`, which must be scoped
+/// to that clinic. HIPAA 164.312(b): the caller's access commits with these events or
+/// not at all.
+pub async fn record(
+    tx: &mut PgConnection,
+    context: &AuditContext,
+    events: &[Event],
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let clinic_id = to_uuid(context.clinic);
+    // The row lock serializes the clinic's appends until this transaction ends.
+    let (mut seq, mut prev_hash) = rows::lock_head(tx, clinic_id).await?;
+    // Stored with microsecond precision: hash what the database keeps.
+    let occurred_at =
+        DateTime::from_timestamp_micros(context.at.timestamp_micros()).unwrap_or(context.at);
+    for event in events {
+        seq += 1;
+        let record = Record {
+            clinic_id,
+            seq,
+            occurred_at,
+            actor_user_id: context.actor.map(to_uuid),
+            actor_role: context.role.map(|role| role.as_str().to_owned()),
+            action: event.action.as_str().to_owned(),
+            resource_type: event.resource_type.map(str::to_owned),
+            resource_id: event.resource_id,
+            outcome: event.outcome.as_str().to_owned(),
+            request_id: context.meta.request_id,
+            source_address: Some(context.meta.source.to_string()),
+        };
+        let hash = record.chain_hash(&prev_hash).to_vec();
+        let stored = StoredEvent {
+            id: Uuid::new_v4(),
+            record,
+            prev_hash,
+            hash,
+        };
+        rows::insert(tx, &stored).await?;
+        prev_hash = stored.hash;
+    }
+    rows::set_head(tx, clinic_id, seq, &prev_hash).await
+}
+
+/// The result of checking one clinic's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub clinic_id: Uuid,
+    pub events_checked: i64,
+    /// The first link that does not hold; `None` when the chain is intact.
+    pub broken: Option<BrokenLink>,
+}
+
+/// Events read per query while verifying.
+const VERIFY_PAGE: i64 = 1000;
+
+/// Recomputes the chain of `clinic_id` from its first event to its head. Run it in a
+/// [`read_one_snapshot`] transaction so events appended meanwhile do not look like a broken head.
+pub async fn verify_chain(
+    tx: &mut PgConnection,
+    clinic_id: Uuid,
+) -> Result<Verification, sqlx::Error> {
+    let head = rows::head(tx, clinic_id).await?;
+    let mut verifier = Verifier::default();
+    let mut broken = None;
+    'pages: loop {
+        let events = rows::page(tx, clinic_id, verifier.checked(), VERIFY_PAGE).await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in &events {
+            if let Err(link) = verifier.check(event) {
+                broken = Some(link);
+                break 'pages;
+            }
+        }
+    }
+    if broken.is_none() {
+        broken = verifier
+            .finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_slice())))
+            .err();
+    }
+    Ok(Verification {
+        clinic_id,
+        events_checked: verifier.checked(),
+        broken,
+    })
+}
+
+/// Every clinic's chain, as the owner role sees them (`verify-audit`).
+pub async fn verify_all(connection: &mut PgConnection) -> Result<Vec<Verification>, sqlx::Error> {
+    let mut tx = connection.begin().await?;
+    read_one_snapshot(&mut tx).await?;
+    let mut verifications = Vec::new();
+    for clinic_id in rows::chains(&mut tx).await? {
+        verifications.push(verify_chain(&mut tx, clinic_id).await?);
+    }
+    tx.commit().await?;
+    Ok(verifications)
+}
+
+/// Makes the transaction `tx` has just begun read-only, on one snapshot of the database
+/// throughout, for [`verify_chain`].
+pub async fn read_one_snapshot(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! `GET /audit`, `GET /audit/fhir`, `GET /audit/verify` (SPEC 4.1, 4.2.4): the audit
+//! trail of the caller's clinic, for auditors only (HIPAA 164.312(b)). Reading the trail
+//! is itself audited.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafeQuery, UrlSafe};
+use serde::Deserialize;
+
+use crate::audit::chain::StoredEvent;
+use crate::audit::{self, AuditAction, Event, Outcome, fhir};
+use crate::auth::session::hex;
+use crate::auth::{Action, Caller, Resource};
+use crate::db;
+use crate::error::ApiError;
+use crate::models::MAX_PAGE;
+use crate::models::audit as rows;
+use crate::models::ids::{from_uuid, to_uuid};
+use crate::routes::resource::DEFAULT_PAGE;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(list))
+        .route("/audit/fhir", get(list_fhir))
+        .route("/audit/verify", get(verify))
+}
+
+/// `?after=SEQ&limit=N`: events after sequence number `after`, oldest first.
+#[derive(Debug, Deserialize, UrlSafe)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPaging {
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+impl AuditPaging {
+    /// The events a page holds: `limit`, within 1 and [`MAX_PAGE`].
+    fn limit(&self) -> i64 {
+        i64::from(self.limit.unwrap_or(DEFAULT_PAGE)).clamp(1, MAX_PAGE)
+    }
+}
+
+/// One audit event: ids, codes and times, never PHI.
+#[derive(Debug, PhiResponse)]
+pub struct AuditEventView {
+    pub id: OpaqueId,
+    pub seq: i64,
+    #[phi(serde)]
+    pub occurred_at: DateTime<Utc>,
+    pub actor_user_id: Option<OpaqueId>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<OpaqueId>,
+    pub outcome: String,
+    pub request_id: Option<OpaqueId>,
+    pub source_address: Option<String>,
+    /// The chain link, hex.
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A page of events; `next_after` continues it.
+#[derive(Debug, PhiResponse)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventView>,
+    pub next_after: Option<i64>,
+}
+
+/// What `GET /audit/verify` answers.
+#[derive(Debug, PhiResponse)]
+pub struct VerificationView {
+    pub ok: bool,
+    pub events_checked: i64,
+    pub broken: Option<BrokenLinkView>,
+}
+
+/// The first link of the chain that does not hold.
+#[derive(Debug, PhiResponse)]
+pub struct BrokenLinkView {
+    pub seq: i64,
+    pub event_id: Option<OpaqueId>,
+    pub reason: String,
+}
+
+impl From<StoredEvent> for AuditEventView {
+    fn from(event: StoredEvent) -> Self {
+        let record = event.record;
+        Self {
+            id: from_uuid(event.id),
+            seq: record.seq,
+            occurred_at: record.occurred_at,
+            actor_user_id: record.actor_user_id.map(from_uuid),
+            actor_role: record.actor_role,
+            action: record.action,
+            resource_type: record.resource_type,
+            resource_id: record.resource_id.map(from_uuid),
+            outcome: record.outcome,
+            request_id: record.request_id.map(from_uuid),
+            source_address: record.source_address,
+            prev_hash: hex(&event.prev_hash),
+            hash: hex(&event.hash),
+        }
+    }
+}
+
+/// The auditor's page of events, the read of it recorded in the same transaction.
+async fn read_page(caller: Caller, paging: AuditPaging) -> Result<Vec<StoredEvent>, ApiError> {
+    let mut caller = caller
+        .require(Action::Read, Resource::AuditTrail, None)
+        .await?;
+    let clinic = to_uuid(caller.user.clinic_id);
+    let after = paging.after.unwrap_or(0);
+    let events = rows::page(&mut caller.tx, clinic, after, paging.limit()).await?;
+    let read =
+        Event::new(AuditAction::Read, Outcome::Success).on(Resource::AuditTrail.table(), None);
+    caller.record(&[read]).await?;
+    caller.commit().await?;
+    Ok(events)
+}
+
+async fn list(
+    caller: Caller,
+    SafeQuery(paging): SafeQuery<AuditPaging>,
+) -> Result<PhiJson<AuditPage>, ApiError> {
+    let limit = paging.limit();
+    let events = read_page(caller, paging).await?;
+    let next_after = if events.len() as i64 >= limit {
+        events.last().map(|event| event.record.seq)
+    } else {
+        None
+    };
+    let items = events.into_iter().map(AuditEventView::from).collect();
+    Ok(PhiJson(AuditPage { items, next_after }))
+}
+
+/// The same page as a FHIR R4 Bundle of AuditEvents (`application/fhir+json`).
+async fn list_fhir(
+    caller: Caller,
+    SafeQuery(paging): SafeQuery<AuditPaging>,
+) -> Result<Response, ApiError> {
+    let events = read_page(caller, paging).await?;
+    let mut response = Json(fhir::bundle(&events)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Recomputes the clinic's chain on one snapshot (a second, read-only transaction, so
+/// appends meanwhile do not look like a break) and reports the first broken link.
+async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<PhiJson<VerificationView>, ApiError> {
+    let mut caller = caller
+        .require(Action::Read, Resource::AuditTrail, None)
+        .await?;
+    let mut snapshot = state.pool.begin().await?;
+    audit::read_one_snapshot(&mut snapshot).await?;
+    db::set_scope(&mut snapshot, caller.user.clinic_id, Some(caller.user.id)).await?;
+    let verification = audit::verify_chain(&mut snapshot, to_uuid(caller.user.clinic_id)).await?;
+    snapshot.commit().await?;
+    let read =
+        Event::new(AuditAction::Read, Outcome::Success).on(Resource::AuditTrail.table(), None);
+    caller.record(&[read]).await?;
+    caller.commit().await?;
+    if let Some(link) = verification.broken {
+        tracing::error!(
+            seq = link.seq,
+            reason = link.reason.as_str(),
+            "audit chain broken"
+        );
+    }
+    Ok(PhiJson(VerificationView {
+        ok: verification.broken.is_none(),
+        events_checked: verification.events_checked,
+        broken: verification.broken.map(|link| BrokenLinkView {
+            seq: link.seq,
+            event_id: link.event_id.map(from_uuid),
+            reason: link.reason.as_str().to_owned(),
+        }),
+    }))
+}

@@ -1,0 +1,556 @@
+//! The audit trail (SPEC 4.2.4; HIPAA 164.312(b) audit controls, 164.312(c)(1)
+//! integrity): every access leaves an event written in its own transaction, nobody can
+//! change the events unnoticed, and only auditors read them.
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use {{crate_name}}::auth::Role;
+use {{crate_name}}::db::{self, SERVICE_ROLE};
+
+use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
+
+/// One stored event, as a superuser sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stored {
+    seq: i64,
+    id: String,
+    actor: Option<String>,
+    action: String,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    outcome: String,
+}
+
+async fn events(app: &TestApp) -> Vec<Stored> {
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    sqlx::query(
+        "SELECT seq, id::text, actor_user_id::text, action, resource_type, resource_id::text,
+                outcome
+         FROM audit_events ORDER BY clinic_id, seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| Stored {
+        seq: row.get(0),
+        id: row.get(1),
+        actor: row.get(2),
+        action: row.get(3),
+        resource_type: row.get(4),
+        resource_id: row.get(5),
+        outcome: row.get(6),
+    })
+    .collect()
+}
+
+fn has(events: &[Stored], action: &str, resource_id: Option<&str>, outcome: &str) -> bool {
+    events.iter().any(|event| {
+        event.action == action
+            && event.resource_id.as_deref() == resource_id
+            && event.outcome == outcome
+    })
+}
+
+#[tokio::test]
+async fn every_phi_read_writes_an_audit_event() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.user(clinic, Role::Clinician).await;
+    let token = app.sign_in(&clinician).await;
+    let id = app.patient(&token, "SYN-AUD-000001").await;
+    let item = format!("/patients/{id}");
+
+    let read = app.call(Method::GET, &item, Some(&token), None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let list = app.call(Method::GET, "/patients", Some(&token), None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let search = app
+        .call(
+            Method::POST,
+            "/patients/search",
+            Some(&token),
+            Some(json!({ "mrn": "SYN-AUD-000001" })),
+        )
+        .await;
+    assert_eq!(search.status, StatusCode::OK);
+    let update = app
+        .call(
+            Method::PATCH,
+            &item,
+            Some(&token),
+            Some(json!({ "phone": "+41 00 000 00 00" })),
+        )
+        .await;
+    assert_eq!(update.status, StatusCode::OK);
+    let missing = "/patients/6f9619ff-8b86-d011-b42d-00c04fc964ff";
+    let not_found = app.call(Method::GET, missing, Some(&token), None).await;
+    assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+
+    let events = events(&app).await;
+    let id = Some(id.as_str());
+    assert!(has(&events, "create", id, "success"), "{events:#?}");
+    // The single read and the list each record the patient they showed.
+    let reads = events
+        .iter()
+        .filter(|event| event.action == "read" && event.resource_id.as_deref() == id)
+        .count();
+    assert_eq!(reads, 2, "{events:#?}");
+    assert!(has(&events, "search", id, "success"), "{events:#?}");
+    assert!(has(&events, "update", id, "success"), "{events:#?}");
+    assert!(
+        has(
+            &events,
+            "read",
+            Some("6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+            "failure"
+        ),
+        "a failed attempt is recorded too: {events:#?}"
+    );
+    for event in events
+        .iter()
+        .filter(|event| event.resource_type.as_deref() == Some("patients"))
+    {
+        assert_eq!(
+            event.actor.as_deref(),
+            Some(clinician.id.to_string().as_str())
+        );
+    }
+    // Numbered without gaps.
+    let seqs: Vec<i64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_failing_audit_insert_aborts_the_access() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let id = app.patient(&token, "SYN-AUD-000002").await;
+
+    // The audit trail stops accepting events.
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "REVOKE INSERT ON audit_events FROM {SERVICE_ROLE}"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    // No read without its record: the patient is not served...
+    let read = app
+        .call(Method::GET, &format!("/patients/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(read.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(read.body, json!({ "error": "internal_error" }));
+    // ...and no write either: the new patient rolls back with its missing event.
+    let create = app
+        .call(
+            Method::POST,
+            "/patients",
+            Some(&token),
+            Some(json!({
+                "mrn": "SYN-AUD-000003",
+                "given_name": "Testpatient",
+                "family_name": "Synthetic",
+                "date_of_birth": "1970-01-01"
+            })),
+        )
+        .await;
+    assert_eq!(create.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_as_admin("patients").await, 1);
+}
+
+#[tokio::test]
+async fn service_role_cannot_update_or_delete_audit_rows() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    assert!(!events(&app).await.is_empty());
+
+    for statement in [
+        "UPDATE audit_events SET outcome = 'failure'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "UPDATE audit_heads SET clinic_id = clinic_id",
+        "DELETE FROM audit_heads",
+    ] {
+        let mut tx = app.pool.begin().await.unwrap();
+        db::set_scope(&mut tx, clinic, None).await.unwrap();
+        let error = sqlx::raw_sql(statement)
+            .execute(&mut *tx)
+            .await
+            .expect_err(statement);
+        // insufficient_privilege
+        assert_eq!(sqlstate(&error), "42501", "{statement}");
+    }
+
+    // The triggers refuse even a superuser, who bypasses privileges and policies.
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    for statement in [
+        "UPDATE audit_events SET outcome = 'failure'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let error = sqlx::raw_sql(statement)
+            .execute(&mut admin)
+            .await
+            .expect_err(statement);
+        assert_eq!(sqlstate(&error), "42501", "{statement}");
+    }
+    assert!(
+        events(&app)
+            .await
+            .iter()
+            .all(|event| event.outcome == "success")
+    );
+}
+
+#[tokio::test]
+async fn audit_tamper_is_detected() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let patient = app.patient(&clinician, "SYN-AUD-000004").await;
+    let auditor = app.sign_in(&app.user(clinic, Role::Auditor).await).await;
+
+    let verify = app
+        .call(Method::GET, "/audit/verify", Some(&auditor), None)
+        .await;
+    assert_eq!(verify.status, StatusCode::OK);
+    assert_eq!(verify.body["ok"], json!(true), "{:?}", verify.body);
+    assert_eq!(verify_audit(&app.db).0, 0);
+
+    // The owner switches the guard off and rewrites the creation of the patient.
+    let tampered = events(&app)
+        .await
+        .into_iter()
+        .find(|event| event.action == "create" && event.resource_id.as_deref() == Some(&patient))
+        .unwrap();
+    let mut owner = TestDb::connect(&app.db.owner).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+         ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
+         UPDATE audit_events SET action = 'read' WHERE id = '{}';
+         ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+         ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;",
+        tampered.id
+    )))
+    .execute(&mut owner)
+    .await
+    .unwrap();
+
+    let verify = app
+        .call(Method::GET, "/audit/verify", Some(&auditor), None)
+        .await;
+    assert_eq!(verify.status, StatusCode::OK);
+    assert_eq!(verify.body["ok"], json!(false));
+    assert_eq!(verify.body["broken"]["seq"], json!(tampered.seq));
+    assert_eq!(verify.body["broken"]["event_id"], json!(tampered.id));
+    assert_eq!(verify.body["broken"]["reason"], json!("hash_mismatch"));
+
+    let (code, report) = verify_audit(&app.db);
+    assert_eq!(code, 1, "verify-audit fails on a broken chain");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report[0]["clinic_id"], json!(clinic.to_string()));
+    assert_eq!(report[0]["broken"]["seq"], json!(tampered.seq));
+    assert_eq!(report[0]["broken"]["event_id"], json!(tampered.id));
+
+    // Removing the newest events is caught by the chain head.
+    let last = events(&app)
+        .await
+        .into_iter()
+        .map(|event| event.seq)
+        .max()
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+         ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
+         UPDATE audit_events SET action = 'create' WHERE id = '{}';
+         DELETE FROM audit_events WHERE seq = {last};
+         ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+         ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;",
+        tampered.id
+    )))
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let (code, report) = verify_audit(&app.db);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report[0]["broken"]["reason"], json!("head_mismatch"));
+}
+
+#[tokio::test]
+async fn concurrent_accesses_never_fork_the_chain() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let id = app.patient(&token, "SYN-AUD-000006").await;
+    let uri = format!("/patients/{id}");
+    let read = || app.call(Method::GET, &uri, Some(&token), None);
+    let replies = tokio::join!(read(), read(), read(), read());
+    for reply in [replies.0, replies.1, replies.2, replies.3] {
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+
+    // Appends of one clinic wait for each other on the chain head: one chain, no gaps.
+    let seqs: Vec<i64> = events(&app).await.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert_eq!(verify_audit(&app.db).0, 0);
+}
+
+/// Runs `{{crate_name}} verify-audit` as the owner; its exit code and standard output.
+fn verify_audit(db: &TestDb) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_{{crate_name}}"))
+        .arg("verify-audit")
+        .env("MIGRATION_DATABASE_URL", &db.owner_url)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn login_and_logout_are_audited() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let user = app.user(clinic, Role::Clinician).await;
+    let actor = Some(user.id.to_string());
+
+    // A wrong password for an existing account is recorded in its clinic...
+    let wrong = app
+        .log_in(&user.email, "not the password at all", LOOPBACK)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    // ...an unknown address nowhere: no clinic is known, and naming one would reveal it.
+    let unknown = app
+        .log_in(
+            "nobody@test.example.org",
+            "not the password at all",
+            LOOPBACK,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.body, wrong.body);
+
+    // A password-only session reaching for PHI is refused on the record.
+    let pending = app.pending(&user).await;
+    let early = app
+        .call(Method::GET, "/patients", Some(&pending), None)
+        .await;
+    assert_eq!(early.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.mfa(&pending, "000000").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let token = app.sign_in(&user).await;
+    let logout = app
+        .call(Method::POST, "/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+
+    // A session that times out is recorded when it is found ended.
+    let token = app.sign_in(&user).await;
+    app.clock.advance(app.state.sessions.idle);
+    let ended = app.call(Method::GET, "/me", Some(&token), None).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED);
+
+    let events = events(&app).await;
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|event| (event.action.as_str(), event.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("login_failed", "failure"),
+            ("login", "success"),
+            ("denied", "denied"),
+            ("mfa_failed", "failure"),
+            ("login", "success"),
+            ("mfa", "success"),
+            ("logout", "success"),
+            ("login", "success"),
+            ("mfa", "success"),
+            ("timeout", "success"),
+        ],
+        "{events:#?}"
+    );
+    assert!(events.iter().all(|event| event.actor == actor));
+}
+
+#[tokio::test]
+async fn non_auditors_cannot_read_the_audit_trail() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    for uri in ["/audit", "/audit/fhir", "/audit/verify"] {
+        let reply = app.call(Method::GET, uri, None, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    for role in [Role::Admin, Role::Clinician, Role::Staff] {
+        let token = app.sign_in(&app.user(clinic, role).await).await;
+        for uri in ["/audit", "/audit/fhir", "/audit/verify"] {
+            let reply = app.call(Method::GET, uri, Some(&token), None).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role} {uri}");
+        }
+    }
+    // Each refusal is itself recorded.
+    let denied = events(&app)
+        .await
+        .into_iter()
+        .filter(|event| {
+            event.action == "denied" && event.resource_type.as_deref() == Some("audit_events")
+        })
+        .count();
+    assert_eq!(denied, 9);
+}
+{%- if tenancy == "multi" %}
+
+#[tokio::test]
+async fn auditor_sees_only_own_clinic_events() {
+    let app = TestApp::new().await;
+    let mut patients = Vec::new();
+    let mut clinics = Vec::new();
+    for (name, mrn) in [
+        ("Synthetic Clinic A", "SYN-A-000001"),
+        ("Synthetic Clinic B", "SYN-B-000001"),
+    ] {
+        let clinic = app.clinic(name).await;
+        let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+        patients.push(app.patient(&token, mrn).await);
+        clinics.push(clinic);
+    }
+    let auditor = app
+        .sign_in(&app.user(clinics[0], Role::Auditor).await)
+        .await;
+
+    let page = app
+        .call(Method::GET, "/audit?limit=200", Some(&auditor), None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let resources: Vec<&str> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["resource_id"].as_str())
+        .collect();
+    assert!(resources.contains(&patients[0].as_str()), "{:?}", page.body);
+    assert!(
+        !resources.contains(&patients[1].as_str()),
+        "{:?}",
+        page.body
+    );
+    // Each clinic's chain is its own, and intact.
+    let verify = app
+        .call(Method::GET, "/audit/verify", Some(&auditor), None)
+        .await;
+    assert_eq!(verify.body["ok"], json!(true));
+    let checked = verify.body["events_checked"].as_i64().unwrap();
+    assert!(checked < events(&app).await.len() as i64);
+
+    // The database, not only the handler: scoped to clinic A, clinic B's events are
+    // invisible whatever the query asks.
+    let mut tx = app.pool.begin().await.unwrap();
+    db::set_scope(&mut tx, clinics[0], None).await.unwrap();
+    let other: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE clinic_id <> $1")
+        .bind({{crate_name}}::models::ids::to_uuid(clinics[0]))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(other, 0);
+}
+{%- endif %}
+
+#[tokio::test]
+async fn fhir_export_maps_audit_events() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.user(clinic, Role::Clinician).await;
+    let token = app.sign_in(&clinician).await;
+    let patient = app.patient(&token, "SYN-AUD-000005").await;
+    let auditor = app.sign_in(&app.user(clinic, Role::Auditor).await).await;
+
+    let reply = app
+        .call(Method::GET, "/audit/fhir", Some(&auditor), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/fhir+json");
+    assert_eq!(reply.body["resourceType"], json!("Bundle"));
+    let resources: Vec<&Value> = reply.body["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| &entry["resource"])
+        .collect();
+    assert!(
+        resources
+            .iter()
+            .all(|resource| resource["resourceType"] == json!("AuditEvent"))
+    );
+
+    // What: the patient; action: Create; outcome: success; who: the clinician; when; source.
+    let created = resources
+        .iter()
+        .find(|resource| resource["action"] == json!("C"))
+        .unwrap();
+    assert_eq!(
+        created["entity"][0]["what"]["reference"],
+        json!(format!("Patient/{patient}"))
+    );
+    assert_eq!(created["outcome"], json!("0"));
+    assert_eq!(created["subtype"][0]["code"], json!("create"));
+    assert_eq!(
+        created["agent"][0]["who"]["identifier"]["value"],
+        json!(clinician.id.to_string())
+    );
+    assert_eq!(
+        created["agent"][0]["network"]["address"],
+        json!("127.0.0.1")
+    );
+    assert!(created["recorded"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(created["source"]["observer"]["display"], json!("{{crate_name}}"));
+
+    // Logins are user-authentication events (DICOM 110114), executed ("E").
+    let login = resources
+        .iter()
+        .find(|resource| resource["type"]["code"] == json!("110114"))
+        .unwrap();
+    assert_eq!(login["action"], json!("E"));
+    assert!(login.get("entity").is_none());
+}
+
+#[tokio::test]
+async fn auditor_pages_through_the_trail() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let auditor = app.sign_in(&app.user(clinic, Role::Auditor).await).await;
+
+    let first = app
+        .call(Method::GET, "/audit?limit=2", Some(&auditor), None)
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first.body["items"][0]["seq"], json!(1));
+    let next = first.body["next_after"].as_i64().unwrap();
+    let second = app
+        .call(
+            Method::GET,
+            &format!("/audit?after={next}&limit=2"),
+            Some(&auditor),
+            None,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["seq"], json!(next + 1));
+    // A limit above the maximum is capped, and the last page has no continuation.
+    let all = app
+        .call(Method::GET, "/audit?limit=100000", Some(&auditor), None)
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body["next_after"].is_null());
+}
