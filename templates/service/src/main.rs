@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use {{crate_name}}::cli::{self, Cli};
+use ::{{crate_name}}::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {

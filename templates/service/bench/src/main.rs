@@ -33,13 +33,13 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;
 
-use {{crate_name}}::accounts::{self, ClinicChoice, NewUser};
-use {{crate_name}}::auth::password::{self, Password, PasswordHasher};
-use {{crate_name}}::auth::{Role, totp};
-use {{crate_name}}::clock::{Clock, SystemClock};
-use {{crate_name}}::config::{Config, Environment};
-use {{crate_name}}::seed::{self, SeedOptions};
-use {{crate_name}}::{AppState, db};
+use ::{{crate_name}}::accounts::{self, ClinicChoice, NewUser};
+use ::{{crate_name}}::auth::password::{self, Password, PasswordHasher};
+use ::{{crate_name}}::auth::{Role, totp};
+use ::{{crate_name}}::clock::{Clock, SystemClock};
+use ::{{crate_name}}::config::{Config, Environment};
+use ::{{crate_name}}::seed::{self, SeedOptions};
+use ::{{crate_name}}::{AppState, db};
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -141,7 +141,7 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
     server.spawn(async move {
         let pool = db::connect(service).await?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        {{crate_name}}::serve(listener, AppState::new(pool, &config), async move {
+        ::{{crate_name}}::serve(listener, AppState::new(pool, &config), async move {
             stopped.notified().await;
         })
         .await?;

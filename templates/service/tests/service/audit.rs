@@ -6,8 +6,8 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use {{crate_name}}::auth::Role;
-use {{crate_name}}::db::{self, SERVICE_ROLE};
+use ::{{crate_name}}::auth::Role;
+use ::{{crate_name}}::db::{self, SERVICE_ROLE};
 
 use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
 
@@ -458,7 +458,7 @@ async fn auditor_sees_only_own_clinic_events() {
     let mut tx = app.pool.begin().await.unwrap();
     db::set_scope(&mut tx, clinics[0], None).await.unwrap();
     let other: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE clinic_id <> $1")
-        .bind({{crate_name}}::models::ids::to_uuid(clinics[0]))
+        .bind(::{{crate_name}}::models::ids::to_uuid(clinics[0]))
         .fetch_one(&mut *tx)
         .await
         .unwrap();

@@ -9,8 +9,8 @@ use axum::{body::Body, http::Request};
 use tower::ServiceExt;
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
-use {{crate_name}}::logging;
-use {{crate_name}}::middleware::request_log;
+use ::{{crate_name}}::logging;
+use ::{{crate_name}}::middleware::request_log;
 
 use crate::support::offline_app;
 

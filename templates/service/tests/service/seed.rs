@@ -4,13 +4,13 @@
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
-use {{crate_name}}::auth::Role;
-use {{crate_name}}::auth::password::PasswordHasher;
-use {{crate_name}}::config::Environment;
-use {{crate_name}}::db::{self, Deployment};
-use {{crate_name}}::models::ClinicalRecords;
-use {{crate_name}}::models::patient::Patients;
-use {{crate_name}}::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
+use ::{{crate_name}}::auth::Role;
+use ::{{crate_name}}::auth::password::PasswordHasher;
+use ::{{crate_name}}::config::Environment;
+use ::{{crate_name}}::db::{self, Deployment};
+use ::{{crate_name}}::models::ClinicalRecords;
+use ::{{crate_name}}::models::patient::Patients;
+use ::{{crate_name}}::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
 
 use crate::support::{LOOPBACK, TestApp, TestDb};
 

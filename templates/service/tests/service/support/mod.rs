@@ -32,16 +32,18 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Mutex, OnceCell};
 use tower::ServiceExt;
 
-use {{crate_name}}::accounts::{self, ClinicChoice, NewUser};
-use {{crate_name}}::auth::password::{Password, PasswordHasher};
-use {{crate_name}}::auth::session::SessionPolicy;
-use {{crate_name}}::auth::{Role, totp};
-use {{crate_name}}::clock::{Clock, ManualClock};
-use {{crate_name}}::config::{Config, Environment};
-use {{crate_name}}::db::bootstrap::{self, Roles};
-use {{crate_name}}::models::clinic;
-use {{crate_name}}::models::ids::{ClinicId, UserId};
-use {{crate_name}}::{AppState, app, db};
+// `::` names the service crate even when the project is called like one of its modules
+// (a project named `clinic` also has `models::clinic`, imported below).
+use ::{{crate_name}}::accounts::{self, ClinicChoice, NewUser};
+use ::{{crate_name}}::auth::password::{Password, PasswordHasher};
+use ::{{crate_name}}::auth::session::SessionPolicy;
+use ::{{crate_name}}::auth::{Role, totp};
+use ::{{crate_name}}::clock::{Clock, ManualClock};
+use ::{{crate_name}}::config::{Config, Environment};
+use ::{{crate_name}}::db::bootstrap::{self, Roles};
+use ::{{crate_name}}::models::clinic;
+use ::{{crate_name}}::models::ids::{ClinicId, UserId};
+use ::{{crate_name}}::{AppState, app, db};
 
 /// One cluster and one migrated template database per test binary.
 struct Shared {

@@ -14,12 +14,12 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgConnectOptions;
 
-use {{crate_name}}::auth::password::PasswordHasher;
-use {{crate_name}}::auth::totp;
-use {{crate_name}}::clock::{Clock, SystemClock};
-use {{crate_name}}::config::{Config, Environment};
-use {{crate_name}}::seed::{self, SeedOptions};
-use {{crate_name}}::{AppState, db, logging};
+use ::{{crate_name}}::auth::password::PasswordHasher;
+use ::{{crate_name}}::auth::totp;
+use ::{{crate_name}}::clock::{Clock, SystemClock};
+use ::{{crate_name}}::config::{Config, Environment};
+use ::{{crate_name}}::seed::{self, SeedOptions};
+use ::{{crate_name}}::{AppState, db, logging};
 
 /// The database the development server creates in its cluster.
 const DATABASE: &str = "{{crate_name}}_dev";
@@ -72,10 +72,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         database_env = %out.join("database.env").display(),
         "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
     );
-    {{crate_name}}::serve(
+    ::{{crate_name}}::serve(
         listener,
         AppState::new(pool, &config),
-        {{crate_name}}::shutdown_signal(),
+        ::{{crate_name}}::shutdown_signal(),
     )
     .await?;
     drop(cluster);
