@@ -67,6 +67,9 @@ pub struct Config {
     pub session_absolute: Duration,
     /// Where patient data must stay; fixed when the project was generated.
     pub data_residency: &'static str,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated exact origins (`https://app.example.org`)
+    /// whose scripts may call the API. Empty, the default: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -102,7 +105,17 @@ impl Config {
         let idle_minutes = at_most(&lookup, "SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)?;
         let absolute_hours = at_most(&lookup, "SESSION_ABSOLUTE_HOURS", SESSION_ABSOLUTE_HOURS)?;
 
+        let cors_allowed_origins = match lookup("CORS_ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(value) => cors_origins(environment, &value)?,
+        };
+
         check_transport(environment, TLS_TERMINATION, behind_tls_proxy)?;
+        for name in ["DATABASE_URL", "MIGRATION_DATABASE_URL"] {
+            if let Some(url) = lookup(name) {
+                check_database_tls(environment, name, &url)?;
+            }
+        }
 
         Ok(Self {
             environment,
@@ -112,8 +125,67 @@ impl Config {
             session_idle: Duration::from_secs(idle_minutes * 60),
             session_absolute: Duration::from_secs(absolute_hours * 3600),
             data_residency: DATA_RESIDENCY,
+            cors_allowed_origins,
         })
     }
+}
+
+/// In production the database connection must be encrypted and its certificate
+/// checked at least as strictly as `sslmode=require`; `prefer` and `allow` fall back to
+/// plain text without a word. SPEC 4.2.7; HIPAA 164.312(e)(1) transmission security.
+pub fn check_database_tls(
+    environment: Environment,
+    name: &'static str,
+    url: &str,
+) -> Result<(), ConfigError> {
+    if environment == Environment::Development {
+        return Ok(());
+    }
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let sslmode = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| matches!(*key, "sslmode" | "ssl-mode"))
+        .map(|(_, value)| value.to_ascii_lowercase())
+        .next_back();
+    match sslmode.as_deref() {
+        Some("require" | "verify-ca" | "verify-full") => Ok(()),
+        _ => Err(ConfigError::DatabaseWithoutTls(name)),
+    }
+}
+
+/// The CORS allowlist: exact origins (scheme, host, optional port; no path, no
+/// wildcard), https only in production. OWASP ASVS 14.5.3.
+fn cors_origins(environment: Environment, value: &str) -> Result<Vec<String>, ConfigError> {
+    let expected = if environment == Environment::Production {
+        "comma-separated exact https origins, e.g. https://app.example.org"
+    } else {
+        "comma-separated exact origins, e.g. https://app.example.org"
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| {
+                    (environment == Environment::Development)
+                        .then(|| origin.strip_prefix("http://"))
+                        .flatten()
+                })
+                .unwrap_or("");
+            let valid = !host.is_empty()
+                && host.bytes().all(|byte| {
+                    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b':' | b'[' | b']')
+                });
+            if valid {
+                Ok(origin.to_owned())
+            } else {
+                Err(invalid("CORS_ALLOWED_ORIGINS", value, expected))
+            }
+        })
+        .collect()
 }
 
 /// This build serves plain HTTP only, so production needs a TLS proxy that the operator
@@ -174,6 +246,8 @@ pub enum ConfigError {
     PlainHttpInProduction(TlsTermination),
     /// `BEHIND_TLS_PROXY=true` in a project that terminates TLS itself.
     ProxyDeclaredWithInProcessTls,
+    /// Production with a database URL that does not require TLS.
+    DatabaseWithoutTls(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -197,6 +271,11 @@ impl fmt::Display for ConfigError {
             Self::ProxyDeclaredWithInProcessTls => f.write_str(
                 "BEHIND_TLS_PROXY applies to projects generated with tls = proxy; this one \
                  terminates TLS in-process (tls = rustls)",
+            ),
+            Self::DatabaseWithoutTls(name) => write!(
+                f,
+                "APP_ENV=production refuses a database connection without TLS: add \
+                 sslmode=require (or verify-ca, verify-full) to {name}"
             ),
         }
     }
@@ -342,5 +421,95 @@ mod tests {
             }
         }
         assert!(config(&[("APP_ENV", "production")]).is_err());
+    }
+
+    #[test]
+    fn production_refuses_a_database_url_without_tls() {
+        for url in [
+            "postgres://service@db.internal/clinic",
+            "postgres://service@db.internal/clinic?sslmode=disable",
+            "postgres://service@db.internal/clinic?sslmode=prefer",
+            "postgres://service@db.internal/clinic?sslmode=allow",
+            "postgres://service@db.internal/clinic?sslmode=require&sslmode=prefer",
+        ] {
+            assert_eq!(
+                check_database_tls(Environment::Production, "DATABASE_URL", url),
+                Err(ConfigError::DatabaseWithoutTls("DATABASE_URL")),
+                "{url}"
+            );
+        }
+        let err = config(&[
+            ("APP_ENV", "production"),
+            ("BEHIND_TLS_PROXY", "true"),
+            (
+                "MIGRATION_DATABASE_URL",
+                "postgres://owner@db.internal/clinic",
+            ),
+        ])
+        .unwrap_err();
+        match TLS_TERMINATION {
+            TlsTermination::Proxy => assert_eq!(
+                err,
+                ConfigError::DatabaseWithoutTls("MIGRATION_DATABASE_URL")
+            ),
+            TlsTermination::Rustls => {
+                assert_eq!(err, ConfigError::ProxyDeclaredWithInProcessTls)
+            }
+        }
+    }
+
+    #[test]
+    fn production_accepts_a_database_url_that_requires_tls() {
+        for mode in ["require", "verify-ca", "verify-full"] {
+            let url = format!("postgres://service@db.internal/clinic?sslmode={mode}");
+            assert_eq!(
+                check_database_tls(Environment::Production, "DATABASE_URL", &url),
+                Ok(())
+            );
+        }
+        // Development runs on loopback against the throwaway cluster.
+        assert_eq!(
+            check_database_tls(
+                Environment::Development,
+                "DATABASE_URL",
+                "postgres://service@127.0.0.1/clinic"
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn cors_is_closed_unless_exact_origins_are_listed() {
+        assert!(config(&[]).unwrap().cors_allowed_origins.is_empty());
+        let config_with = |value: &str| config(&[("CORS_ALLOWED_ORIGINS", value)]);
+        assert_eq!(
+            config_with("https://app.example.org, http://localhost:5173")
+                .unwrap()
+                .cors_allowed_origins,
+            ["https://app.example.org", "http://localhost:5173"]
+        );
+        for wildcard_or_path in [
+            "*",
+            "https://*.example.org",
+            "https://app.example.org/x",
+            "null",
+        ] {
+            assert!(config_with(wildcard_or_path).is_err(), "{wildcard_or_path}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_plain_http_cors_origins() {
+        assert!(matches!(
+            cors_origins(Environment::Production, "http://app.example.org"),
+            Err(ConfigError::Invalid {
+                name: "CORS_ALLOWED_ORIGINS",
+                ..
+            })
+        ));
+        assert_eq!(
+            cors_origins(Environment::Production, "https://app.example.org"),
+            Ok(vec!["https://app.example.org".to_owned()])
+        );
     }
 }

@@ -49,6 +49,15 @@ struct ErrorBody {
 }
 
 impl ApiError {
+    /// 429 with a `Retry-After` of `wait`, rounded up to whole seconds (a client that
+    /// waits as told is not refused again), at least one.
+    pub fn too_many_attempts(wait: chrono::Duration) -> Self {
+        let millis = wait.num_milliseconds().saturating_add(999);
+        Self::TooManyAttempts {
+            retry_after_secs: u64::try_from(millis / 1000).unwrap_or(1).max(1),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::MfaRequired => StatusCode::UNAUTHORIZED,

@@ -38,7 +38,8 @@ pub use state::AppState;
 /// The whole service as a router: every route inside every layer. Tests drive it
 /// directly, without a socket.
 pub fn app(state: AppState) -> Router {
-    middleware::stack(routes::router().with_state(state))
+    let cors_allowed_origins = state.cors_allowed_origins.clone();
+    middleware::stack(routes::router().with_state(state), &cors_allowed_origins)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests

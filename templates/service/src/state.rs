@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use sqlx::PgPool;
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::AuthRateLimit;
 use crate::auth::session::SessionPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -20,6 +22,10 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// Whether `X-Forwarded-For` comes from a declared TLS proxy.
     pub behind_tls_proxy: bool,
+    /// Calls to the authentication routes per client address.
+    pub auth_rate_limit: AuthRateLimit,
+    /// Origins whose scripts may call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
+    pub cors_allowed_origins: Vec<HeaderValue>,
 }
 
 impl AppState {
@@ -31,6 +37,12 @@ impl AppState {
             hasher: PasswordHasher::for_this_machine(),
             sessions: SessionPolicy::from_config(config),
             behind_tls_proxy: config.behind_tls_proxy,
+            auth_rate_limit: AuthRateLimit::default(),
+            cors_allowed_origins: config
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok())
+                .collect(),
         }
     }
 

@@ -3,12 +3,14 @@
 //! - [`password`]: the password rule and Argon2id hashing off the async workers;
 //! - [`totp`]: the RFC 6238 second factor;
 //! - [`throttle`]: login throttling per account and address;
+//! - [`rate_limit`]: a limit on the authentication routes per address;
 //! - [`session`]: session tokens, timeouts and the [`Caller`] extractor;
 //! - [`login`]: the login, TOTP and logout flows;
 //! - [`roles`]: the roles and the access matrix.
 
 pub mod login;
 pub mod password;
+pub mod rate_limit;
 pub mod roles;
 pub mod session;
 pub mod throttle;

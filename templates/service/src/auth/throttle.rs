@@ -53,11 +53,7 @@ pub async fn check(tx: &mut PgConnection, key: &str, now: DateTime<Utc>) -> Resu
     .flatten();
     db::set_lookup(tx, Lookup::ThrottleKey, "").await?;
     match locked_until {
-        Some(until) if until > now => Err(ApiError::TooManyAttempts {
-            retry_after_secs: u64::try_from((until - now).num_seconds())
-                .unwrap_or(1)
-                .max(1),
-        }),
+        Some(until) if until > now => Err(ApiError::too_many_attempts(until - now)),
         _ => Ok(()),
     }
 }

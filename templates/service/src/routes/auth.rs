@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::JsonBody;
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
+use crate::auth::rate_limit::WithinRateLimit;
 use crate::auth::session::{Transport, clear_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +32,7 @@ struct SessionBody<'a> {
 }
 
 async fn log_in(
+    _: WithinRateLimit,
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -42,6 +44,7 @@ async fn log_in(
 }
 
 async fn mfa(
+    _: WithinRateLimit,
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,

@@ -36,7 +36,7 @@ async fn slow_request_times_out() {
         }),
     );
     let request = Request::get("/slow").body(Body::empty()).unwrap();
-    let response = middleware::stack(slow).oneshot(request).await.unwrap();
+    let response = middleware::stack(slow, &[]).oneshot(request).await.unwrap();
 
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
 }

@@ -15,6 +15,7 @@ mod auth;
 mod encounters;
 {%- endif %}
 mod healthz;
+mod http_hardening;
 mod http_limits;
 {%- if modules contains "notes" %}
 mod notes;

@@ -1,56 +1,22 @@
 //! What a request log line holds, and what it never holds (SPEC 4.2.5).
 
-use std::{
-    io,
-    sync::{Arc, Mutex},
-};
-
 use axum::{body::Body, http::Request};
 use tower::ServiceExt;
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
-use ::{{crate_name}}::logging;
 use ::{{crate_name}}::middleware::request_log;
 
-use crate::support::offline_app;
-
-/// Collects everything the log subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'w> MakeWriter<'w> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'w self) -> Self::Writer {
-        self.clone()
-    }
-}
+use crate::support::{LogCapture, offline_app};
 
 /// Sends `request` through the app and returns the JSON log lines it produced.
 async fn logged(request: Request<Body>) -> Vec<serde_json::Value> {
-    let captured = Captured::default();
-    let subscriber = logging::json_subscriber(EnvFilter::new("info"), captured.clone());
-    // Current-thread test runtime: the subscriber sees everything this request logs.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Current-thread test runtime: the capture sees everything this request logs.
+    let logs = LogCapture::start("info");
     offline_app()
         .oneshot(request)
         .await
         .expect("the router answers");
 
-    let output = captured.0.lock().expect("log buffer").clone();
-    String::from_utf8(output)
-        .expect("logs are UTF-8")
+    logs.text()
         .lines()
         .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
         .collect()

@@ -18,6 +18,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
@@ -31,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Mutex, OnceCell};
 use tower::ServiceExt;
+use tracing_subscriber::fmt::MakeWriter;
 
 // `::` names the service crate even when the project is called like one of its modules
 // (a project named `clinic` also has `models::clinic`, imported below).
@@ -205,6 +207,8 @@ impl TestApp {
             hasher: PasswordHasher::new(2),
             sessions: SessionPolicy::from_config(&config),
             behind_tls_proxy: false,
+            auth_rate_limit: Default::default(),
+            cors_allowed_origins: Vec::new(),
         };
         Self {
             router: app(state.clone()),
@@ -422,11 +426,85 @@ pub fn sqlstate(error: &sqlx::Error) -> String {
 /// The service without a database, for tests that never reach one (the pool connects
 /// lazily, to nowhere).
 pub fn offline_app() -> Router {
-    let config = Config::from_lookup(|_| None).expect("the default configuration");
+    offline_app_with(&[])
+}
+
+/// [`offline_app`] with the environment variables `vars`.
+pub fn offline_app_with(vars: &[(&str, &str)]) -> Router {
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
+    .expect("a valid configuration");
     let options = PgConnectOptions::new()
         .host("127.0.0.1")
         .port(9)
         .username("nobody");
     let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config);
     app(state)
+}
+
+/// The service's JSON log output, captured on this thread while it lives.
+pub struct LogCapture {
+    pub captured: Captured,
+    _guard: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+impl LogCapture {
+    /// Captures what `logging::json_subscriber` writes at `filter` (e.g. `info`).
+    pub fn start(filter: &str) -> Self {
+        let captured = Captured::default();
+        let dispatch = tracing::Dispatch::new(::{{crate_name}}::logging::json_subscriber(
+            tracing_subscriber::EnvFilter::new(filter),
+            captured.clone(),
+        ));
+        // tracing caches whether a log statement is enabled, process-wide. With a single
+        // scoped subscriber it asks only the calling thread's, so a statement first reached
+        // by another test's thread would stay off for this one too. A second live
+        // dispatcher makes it ask every live subscriber, this one included.
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        Self {
+            captured,
+            _guard: tracing::dispatcher::set_default(&dispatch),
+            _second: second,
+        }
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        self.captured.text()
+    }
+}
+
+/// Collects everything a log subscriber writes (see `logging::json_subscriber`).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().expect("log buffer").clone();
+        String::from_utf8(bytes).expect("logs are UTF-8")
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> MakeWriter<'w> for Captured {
+    type Writer = Self;
+
+    fn make_writer(&'w self) -> Self::Writer {
+        self.clone()
+    }
 }
