@@ -148,6 +148,20 @@ async fn service_pool() -> Result<sqlx::PgPool, Failure> {
 
 async fn serve() -> Result<(), Failure> {
     let config = config()?;
+{%- if tls == "rustls" %}
+    // The certificate files are read before anything else: a bad file stops the service
+    // at startup with a clear message, never a failed handshake later.
+    let tls_config = match &config.tls_files {
+        Some(files) => Some(
+            crate::tls::server_config(files)
+                .map_err(|error| Failure::Refused(error.to_string()))?,
+        ),
+        None => None,
+    };
+    let https = tls_config.is_some();
+{%- else %}
+    let https = false;
+{%- endif %}
     let state = AppState::new(service_pool().await?, &config);
     let listener = TcpListener::bind(config.bind_addr)
         .await
@@ -156,12 +170,24 @@ async fn serve() -> Result<(), Failure> {
         address = %config.bind_addr,
         environment = %config.environment,
         tls = %config.tls,
+        https,
         data_residency = config.data_residency,
         "listening"
     );
     if config.environment == Environment::Development {
-        tracing::warn!("development mode: plain HTTP, synthetic data only");
+        if https {
+            tracing::warn!("development mode: synthetic data only");
+        } else {
+            tracing::warn!("development mode: plain HTTP, synthetic data only");
+        }
     }
+{%- if tls == "rustls" %}
+    if let Some(tls_config) = tls_config {
+        return crate::serve_tls(listener, tls_config, state, crate::shutdown_signal())
+            .await
+            .map_err(|error| Failure::Failed(error.to_string()));
+    }
+{%- endif %}
     crate::serve(listener, state, crate::shutdown_signal())
         .await
         .map_err(|error| Failure::Failed(error.to_string()))

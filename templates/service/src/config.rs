@@ -8,6 +8,7 @@
 use std::{
     env, fmt,
     net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
     time::Duration,
 };
 
@@ -50,6 +51,15 @@ pub enum Environment {
     Production,
 }
 
+/// The PEM files of the in-process TLS listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// `TLS_CERT_FILE`: the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// `TLS_KEY_FILE`: the private key (PKCS#8, PKCS#1 or SEC1); readable by the service only.
+    pub key: PathBuf,
+}
+
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -61,6 +71,9 @@ pub struct Config {
     pub tls: TlsTermination,
     /// `BEHIND_TLS_PROXY`: the operator's statement that a TLS proxy is in front.
     pub behind_tls_proxy: bool,
+    /// `TLS_CERT_FILE` and `TLS_KEY_FILE`: the PEM certificate chain and private key the
+    /// in-process TLS 1.3 listener serves (`tls = rustls` only). Required in production.
+    pub tls_files: Option<TlsFiles>,
     /// `SESSION_IDLE_MINUTES`: at most [`SESSION_IDLE_MINUTES`].
     pub session_idle: Duration,
     /// `SESSION_ABSOLUTE_HOURS`: at most [`SESSION_ABSOLUTE_HOURS`].
@@ -102,6 +115,14 @@ impl Config {
             Some("true") => true,
             Some(other) => return Err(invalid("BEHIND_TLS_PROXY", other, "true or false")),
         };
+        let tls_files = match (lookup("TLS_CERT_FILE"), lookup("TLS_KEY_FILE")) {
+            (None, None) => None,
+            (Some(cert), Some(key)) if !cert.is_empty() && !key.is_empty() => Some(TlsFiles {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            }),
+            _ => return Err(ConfigError::TlsFilesIncomplete),
+        };
         let idle_minutes = at_most(&lookup, "SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)?;
         let absolute_hours = at_most(&lookup, "SESSION_ABSOLUTE_HOURS", SESSION_ABSOLUTE_HOURS)?;
 
@@ -110,7 +131,12 @@ impl Config {
             Some(value) => cors_origins(environment, &value)?,
         };
 
-        check_transport(environment, TLS_TERMINATION, behind_tls_proxy)?;
+        check_transport(
+            environment,
+            TLS_TERMINATION,
+            behind_tls_proxy,
+            tls_files.is_some(),
+        )?;
         for name in ["DATABASE_URL", "MIGRATION_DATABASE_URL"] {
             if let Some(url) = lookup(name) {
                 check_database_tls(environment, name, &url)?;
@@ -122,6 +148,7 @@ impl Config {
             bind_addr,
             tls: TLS_TERMINATION,
             behind_tls_proxy,
+            tls_files,
             session_idle: Duration::from_secs(idle_minutes * 60),
             session_absolute: Duration::from_secs(absolute_hours * 3600),
             data_residency: DATA_RESIDENCY,
@@ -188,17 +215,29 @@ fn cors_origins(environment: Environment, value: &str) -> Result<Vec<String>, Co
         .collect()
 }
 
-/// This build serves plain HTTP only, so production needs a TLS proxy that the operator
-/// has declared. SPEC 4.2.7; HIPAA 164.312(e)(1) transmission security.
+/// Production never serves plain HTTP to the network: with `tls = rustls` the service
+/// terminates TLS 1.3 itself and needs its certificate files; with `tls = proxy` the
+/// operator must declare the TLS proxy in front. Development serves plain HTTP on
+/// loopback unless certificate files are given. SPEC 4.2.7; HIPAA 164.312(e)(1)
+/// transmission security.
 pub fn check_transport(
     environment: Environment,
     tls: TlsTermination,
     behind_tls_proxy: bool,
+    tls_files: bool,
 ) -> Result<(), ConfigError> {
-    match (tls, environment, behind_tls_proxy) {
-        (TlsTermination::Rustls, _, true) => Err(ConfigError::ProxyDeclaredWithInProcessTls),
-        (_, Environment::Development, _) | (TlsTermination::Proxy, _, true) => Ok(()),
-        (tls, Environment::Production, false) => Err(ConfigError::PlainHttpInProduction(tls)),
+    match (tls, environment, behind_tls_proxy, tls_files) {
+        (TlsTermination::Rustls, _, true, _) => Err(ConfigError::ProxyDeclaredWithInProcessTls),
+        (TlsTermination::Proxy, _, _, true) => Err(ConfigError::TlsFilesWithProxy),
+        (TlsTermination::Rustls, Environment::Production, false, false) => {
+            Err(ConfigError::TlsFilesMissingInProduction)
+        }
+        (TlsTermination::Proxy, Environment::Production, false, false) => {
+            Err(ConfigError::PlainHttpInProduction)
+        }
+        (_, Environment::Development, _, _)
+        | (TlsTermination::Rustls, Environment::Production, false, true)
+        | (TlsTermination::Proxy, Environment::Production, true, false) => Ok(()),
     }
 }
 
@@ -242,8 +281,14 @@ pub enum ConfigError {
         value: String,
         expected: String,
     },
-    /// Production without TLS accounted for.
-    PlainHttpInProduction(TlsTermination),
+    /// Production behind an undeclared TLS proxy (`tls = proxy`).
+    PlainHttpInProduction,
+    /// Production without the certificate files of the in-process listener (`tls = rustls`).
+    TlsFilesMissingInProduction,
+    /// Only one of `TLS_CERT_FILE` and `TLS_KEY_FILE` is set, or one is empty.
+    TlsFilesIncomplete,
+    /// Certificate files in a project whose TLS proxy terminates TLS.
+    TlsFilesWithProxy,
     /// `BEHIND_TLS_PROXY=true` in a project that terminates TLS itself.
     ProxyDeclaredWithInProcessTls,
     /// Production with a database URL that does not require TLS.
@@ -258,15 +303,22 @@ impl fmt::Display for ConfigError {
                 value,
                 expected,
             } => write!(f, "{name}={value:?} is not valid: expected {expected}"),
-            Self::PlainHttpInProduction(TlsTermination::Proxy) => f.write_str(
+            Self::PlainHttpInProduction => f.write_str(
                 "APP_ENV=production refuses to serve plain HTTP unless a TLS proxy terminates \
                  TLS in front of this service: set BEHIND_TLS_PROXY=true once one does",
             ),
-            Self::PlainHttpInProduction(TlsTermination::Rustls) => f.write_str(
+            Self::TlsFilesMissingInProduction => f.write_str(
                 "APP_ENV=production refuses to serve plain HTTP, and this project terminates \
-                 TLS in-process (tls = rustls) but this build has no TLS listener: run with \
-                 APP_ENV=development on loopback, or deploy behind a TLS proxy after \
-                 medforge update --set tls=proxy",
+                 TLS 1.3 in-process (tls = rustls): set TLS_CERT_FILE and TLS_KEY_FILE to the \
+                 PEM certificate chain and private key",
+            ),
+            Self::TlsFilesIncomplete => f.write_str(
+                "TLS_CERT_FILE and TLS_KEY_FILE go together: set both (the PEM certificate \
+                 chain and its private key) or neither",
+            ),
+            Self::TlsFilesWithProxy => f.write_str(
+                "TLS_CERT_FILE and TLS_KEY_FILE apply to projects generated with tls = rustls; \
+                 in this one the TLS proxy terminates TLS (tls = proxy)",
             ),
             Self::ProxyDeclaredWithInProcessTls => f.write_str(
                 "BEHIND_TLS_PROXY applies to projects generated with tls = proxy; this one \
@@ -385,18 +437,66 @@ mod tests {
 
     #[test]
     fn production_refuses_plain_http_without_a_declared_tls_proxy() {
-        for tls in [TlsTermination::Rustls, TlsTermination::Proxy] {
+        assert_eq!(
+            check_transport(Environment::Production, TlsTermination::Proxy, false, false),
+            Err(ConfigError::PlainHttpInProduction)
+        );
+    }
+
+    #[test]
+    fn production_refuses_rustls_mode_without_certificates() {
+        assert_eq!(
+            check_transport(
+                Environment::Production,
+                TlsTermination::Rustls,
+                false,
+                false
+            ),
+            Err(ConfigError::TlsFilesMissingInProduction)
+        );
+        assert_eq!(
+            check_transport(Environment::Production, TlsTermination::Rustls, false, true),
+            Ok(())
+        );
+        if TLS_TERMINATION == TlsTermination::Rustls {
             assert_eq!(
-                check_transport(Environment::Production, tls, false),
-                Err(ConfigError::PlainHttpInProduction(tls))
+                config(&[("APP_ENV", "production")]),
+                Err(ConfigError::TlsFilesMissingInProduction)
             );
+            let started = config(&[
+                ("APP_ENV", "production"),
+                ("TLS_CERT_FILE", "/etc/service/tls/chain.pem"),
+                ("TLS_KEY_FILE", "/etc/service/tls/key.pem"),
+            ])
+            .unwrap();
+            assert_eq!(
+                started.tls_files,
+                Some(TlsFiles {
+                    cert: PathBuf::from("/etc/service/tls/chain.pem"),
+                    key: PathBuf::from("/etc/service/tls/key.pem"),
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn tls_certificate_without_its_key_is_refused() {
+        for vars in [
+            &[("TLS_CERT_FILE", "/etc/service/tls/chain.pem")][..],
+            &[("TLS_KEY_FILE", "/etc/service/tls/key.pem")][..],
+            &[
+                ("TLS_CERT_FILE", ""),
+                ("TLS_KEY_FILE", "/etc/service/tls/key.pem"),
+            ][..],
+        ] {
+            assert_eq!(config(vars), Err(ConfigError::TlsFilesIncomplete));
         }
     }
 
     #[test]
     fn production_behind_a_declared_tls_proxy_starts() {
         assert_eq!(
-            check_transport(Environment::Production, TlsTermination::Proxy, true),
+            check_transport(Environment::Production, TlsTermination::Proxy, true, false),
             Ok(())
         );
     }
@@ -405,8 +505,12 @@ mod tests {
     fn proxy_declaration_is_refused_where_tls_is_in_process() {
         for environment in [Environment::Development, Environment::Production] {
             assert_eq!(
-                check_transport(environment, TlsTermination::Rustls, true),
+                check_transport(environment, TlsTermination::Rustls, true, true),
                 Err(ConfigError::ProxyDeclaredWithInProcessTls)
+            );
+            assert_eq!(
+                check_transport(environment, TlsTermination::Proxy, false, true),
+                Err(ConfigError::TlsFilesWithProxy)
             );
         }
     }

@@ -32,6 +32,9 @@ pub mod models;
 pub mod routes;
 pub mod seed;
 pub mod state;
+{%- if tls == "rustls" %}
+pub mod tls;
+{%- endif %}
 
 pub use state::AppState;
 
@@ -56,6 +59,27 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
 }
+{%- if tls == "rustls" %}
+
+/// [`serve`] over TLS 1.3: only connections whose handshake with `tls_config` completed
+/// reach [`app`] (see [`tls`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls_config: std::sync::Arc<rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    use axum::serve::ListenerExt;
+    // `tap_io` gives the listener axum's `ConnectInfo<SocketAddr>`: the client's address.
+    let listener = tls::TlsListener::new(listener, tls_config)?.tap_io(|_: &mut tls::TlsStream| {});
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+{%- endif %}
 
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

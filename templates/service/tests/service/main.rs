@@ -25,3 +25,6 @@ mod request_log;
 mod seed;
 mod sessions;
 mod tenancy;
+{%- if tls == "rustls" %}
+mod tls;
+{%- endif %}

@@ -1,0 +1,229 @@
+//! TLS 1.3 terminated in-process (`tls = rustls`): the real listener on a loopback port,
+//! with a throwaway self-signed certificate generated for the run (no key is committed).
+//! SPEC 4.2.3; HIPAA 164.312(e)(1) transmission security.
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    sync::oneshot,
+};
+use tokio_rustls::TlsConnector;
+
+use ::{{crate_name}}::{
+    AppState,
+    config::{Config, TlsFiles},
+    tls::{self, TlsError},
+};
+
+/// PEM files of a fresh self-signed certificate for `localhost`, removed on drop.
+struct TestCertificate {
+    dir: PathBuf,
+    files: TlsFiles,
+    der: CertificateDer<'static>,
+}
+
+impl TestCertificate {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "tls-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = TlsFiles {
+            cert: dir.join("chain.pem"),
+            key: dir.join("key.pem"),
+        };
+        std::fs::write(&files.cert, generated.cert.pem()).unwrap();
+        std::fs::write(&files.key, generated.signing_key.serialize_pem()).unwrap();
+        Self {
+            dir,
+            files,
+            der: generated.cert.der().clone(),
+        }
+    }
+}
+
+impl Drop for TestCertificate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The service behind the real TLS listener on 127.0.0.1, with a database it never
+/// reaches (`/healthz` needs none). Stops when dropped.
+struct TlsServer {
+    addr: SocketAddr,
+    certificate: TestCertificate,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TlsServer {
+    async fn start() -> Self {
+        let certificate = TestCertificate::new();
+        let tls_config = tls::server_config(&certificate.files).unwrap();
+        let config = Config::from_lookup(|_| None).unwrap();
+        let options = PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(9)
+            .username("nobody");
+        let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(::{{crate_name}}::serve_tls(listener, tls_config, state, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            certificate,
+            _stop: stop,
+        }
+    }
+
+    /// A client that trusts the server's certificate and offers only `versions`.
+    fn client(&self, versions: &[&'static rustls::SupportedProtocolVersion]) -> TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.certificate.der.clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TlsConnector::from(Arc::new(config))
+    }
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").unwrap()
+}
+
+#[tokio::test]
+async fn tls12_client_is_refused() {
+    let server = TlsServer::start().await;
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let result = server
+        .client(&[&rustls::version::TLS12])
+        .connect(localhost(), tcp)
+        .await;
+    let Err(error) = result else {
+        panic!("a TLS 1.2-only client must not get a session");
+    };
+    assert!(
+        error.to_string().contains("ProtocolVersion"),
+        "expected a protocol_version alert, got: {error}"
+    );
+}
+
+#[tokio::test]
+async fn tls13_client_is_served() {
+    let server = TlsServer::start().await;
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let mut stream = server
+        .client(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .connect(localhost(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    // A peer that closes without close_notify ends the read with an error; what arrived
+    // before it is the response.
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    assert!(response.starts_with("http/1.1 200"), "{response}");
+    assert!(
+        response.contains("strict-transport-security: max-age="),
+        "{response}"
+    );
+    assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
+}
+
+#[test]
+fn missing_or_invalid_certificate_files_stop_the_start() {
+    let certificate = TestCertificate::new();
+
+    let missing = TlsFiles {
+        cert: certificate.dir.join("no-such-chain.pem"),
+        key: certificate.files.key.clone(),
+    };
+    let error = tls::server_config(&missing).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            TlsError::Unreadable {
+                variable: "TLS_CERT_FILE",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().starts_with("TLS_CERT_FILE="), "{error}");
+
+    let not_pem = certificate.dir.join("not-pem.txt");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let error = tls::server_config(&TlsFiles {
+        cert: not_pem.clone(),
+        key: certificate.files.key.clone(),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            TlsError::Invalid {
+                variable: "TLS_CERT_FILE",
+                ..
+            }
+        ),
+        "{error}"
+    );
+
+    // The certificate where the key should be: no private key in it.
+    let error = tls::server_config(&TlsFiles {
+        cert: certificate.files.cert.clone(),
+        key: certificate.files.cert.clone(),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            TlsError::Invalid {
+                variable: "TLS_KEY_FILE",
+                ..
+            }
+        ),
+        "{error}"
+    );
+
+    // A key that belongs to another certificate.
+    let other = TestCertificate::new();
+    let error = tls::server_config(&TlsFiles {
+        cert: certificate.files.cert.clone(),
+        key: other.files.key.clone(),
+    })
+    .unwrap_err();
+    assert!(matches!(error, TlsError::Rejected(_)), "{error}");
+
+    assert!(tls::server_config(&certificate.files).is_ok());
+}
