@@ -1,16 +1,21 @@
 //! `/appointments`: the routes of [`resource`](super::resource) over
 //! [`Appointments`](crate::models::appointment::Appointments).
 
-use axum::Router;
-
 use super::resource;
 use crate::models::appointment::Appointments;
-use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn routes() -> Vec<super::Route> {
     resource::routes::<Appointments>(
         "/appointments",
         "/appointments/{id}",
         "/appointments/search",
+        resource::Schemas {
+            record: "Appointment",
+            page: "AppointmentPage",
+            found: "AppointmentList",
+            new: "NewAppointment",
+            changes: "AppointmentChanges",
+            search: "AppointmentSearch",
+        },
     )
 }

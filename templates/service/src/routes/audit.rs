@@ -2,11 +2,12 @@
 //! trail of the caller's clinic, for auditors only (HIPAA 164.312(b)). Reading the trail
 //! is itself audited.
 
+use axum::Json;
 use axum::extract::State;
+use axum::http::Method;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafeQuery, UrlSafe};
 use serde::Deserialize;
@@ -21,13 +22,51 @@ use crate::models::MAX_PAGE;
 use crate::models::audit as rows;
 use crate::models::ids::{from_uuid, to_uuid};
 use crate::routes::resource::DEFAULT_PAGE;
+use crate::routes::{Doc, Route};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(list))
-        .route("/audit/fhir", get(list_fhir))
-        .route("/audit/verify", get(verify))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/audit",
+            get(list),
+            Doc {
+                summary: "audit events of the caller's clinic",
+                public: false,
+                request: None,
+                status: 200,
+                response: Some("AuditPage"),
+                paged: true,
+            },
+        ),
+        Route::new(
+            Method::GET,
+            "/audit/fhir",
+            get(list_fhir),
+            Doc {
+                summary: "audit events as a FHIR AuditEvent bundle",
+                public: false,
+                request: None,
+                status: 200,
+                response: Some("FhirBundle"),
+                paged: true,
+            },
+        ),
+        Route::new(
+            Method::GET,
+            "/audit/verify",
+            get(verify),
+            Doc {
+                summary: "verify the hash chain; the first broken link",
+                public: false,
+                request: None,
+                status: 200,
+                response: Some("ChainVerification"),
+                paged: false,
+            },
+        ),
+    ]
 }
 
 /// `?after=SEQ&limit=N`: events after sequence number `after`, oldest first.

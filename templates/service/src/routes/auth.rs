@@ -1,13 +1,14 @@
 //! `POST /auth/login`, `POST /auth/mfa`, `POST /auth/logout` (SPEC 4.1). The flows are in
 //! [`crate::auth::login`]; these handlers put the session token where the client wants it.
 
+use axum::http::Method;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router, extract::State};
+use axum::{Json, extract::State};
 use serde::Serialize;
 
-use super::JsonBody;
+use super::{Doc, JsonBody, Route};
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
 use crate::auth::rate_limit::WithinRateLimit;
@@ -15,11 +16,48 @@ use crate::auth::session::{Transport, clear_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(log_in))
-        .route("/auth/mfa", post(mfa))
-        .route("/auth/logout", post(log_out))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/auth/login",
+            post(log_in),
+            Doc {
+                summary: "log in; a session, or a pending one when MFA is required",
+                public: true,
+                request: Some("LoginRequest"),
+                status: 200,
+                response: Some("Session"),
+                paged: false,
+            },
+        ),
+        Route::new(
+            Method::POST,
+            "/auth/mfa",
+            post(mfa),
+            Doc {
+                summary: "complete a pending login with a TOTP code",
+                public: false,
+                request: Some("MfaRequest"),
+                status: 200,
+                response: Some("Session"),
+                paged: false,
+            },
+        ),
+        Route::new(
+            Method::POST,
+            "/auth/logout",
+            post(log_out),
+            Doc {
+                summary: "end the session on the server",
+                public: false,
+                request: None,
+                status: 204,
+                response: None,
+                paged: false,
+            },
+        ),
+    ]
 }
 
 /// What login and MFA answer. `token` is there only for clients that asked for a bearer

@@ -1,12 +1,21 @@
 //! `/encounters`: the routes of [`resource`](super::resource) over
 //! [`Encounters`](crate::models::encounter::Encounters).
 
-use axum::Router;
-
 use super::resource;
 use crate::models::encounter::Encounters;
-use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    resource::routes::<Encounters>("/encounters", "/encounters/{id}", "/encounters/search")
+pub fn routes() -> Vec<super::Route> {
+    resource::routes::<Encounters>(
+        "/encounters",
+        "/encounters/{id}",
+        "/encounters/search",
+        resource::Schemas {
+            record: "Encounter",
+            page: "EncounterPage",
+            found: "EncounterList",
+            new: "NewEncounter",
+            changes: "EncounterChanges",
+            search: "EncounterSearch",
+        },
+    )
 }

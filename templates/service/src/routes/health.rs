@@ -3,13 +3,27 @@
 //! It answers without authentication, so it says nothing but "ok": no version, no
 //! configuration, no data.
 
-use axum::{Json, Router, routing::get};
+use axum::Json;
+use axum::http::Method;
+use axum::routing::get;
 use serde::Serialize;
 
-use crate::state::AppState;
+use super::{Doc, Route};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+pub fn routes() -> Vec<Route> {
+    vec![Route::new(
+        Method::GET,
+        "/healthz",
+        get(healthz),
+        Doc {
+            summary: "liveness; no data",
+            public: true,
+            request: None,
+            status: 200,
+            response: Some("Health"),
+            paged: false,
+        },
+    )]
 }
 
 #[derive(Debug, Serialize)]

@@ -1,16 +1,29 @@
 //! `GET /me`: who the session belongs to. No PHI: the user's own account.
 
-use axum::{Router, routing::get};
+use axum::http::Method;
+use axum::routing::get;
 use phi_guard::{PhiJson, PhiResponse};
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::models::clinic;
 use crate::models::ids::{ClinicId, UserId};
-use crate::state::AppState;
+use crate::routes::{Doc, Route};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/me", get(me))
+pub fn routes() -> Vec<Route> {
+    vec![Route::new(
+        Method::GET,
+        "/me",
+        get(me),
+        Doc {
+            summary: "the current user, role and clinic",
+            public: false,
+            request: None,
+            status: 200,
+            response: Some("Me"),
+            paged: false,
+        },
+    )]
 }
 
 /// The signed-in user.

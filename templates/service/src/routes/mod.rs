@@ -6,8 +6,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::routing::MethodRouter;
 use serde::de::DeserializeOwned;
 
 use crate::audit::RequestMeta;
@@ -26,26 +27,77 @@ pub mod me;
 {%- if modules contains "notes" %}
 pub mod notes;
 {%- endif %}
+pub mod openapi;
 pub mod patients;
 pub mod resource;
 
+/// One route: its method, path and handler, and what `GET /openapi.json` says about it.
+/// The router and the OpenAPI document are both built from [`routes`], so they cannot
+/// drift apart.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+    pub doc: Doc,
+}
+
+/// The OpenAPI description of a route. Path parameters are the `{id}` segments (opaque
+/// UUIDs); `paged` routes take `?after=&limit=`, and nothing else is ever in the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    /// Served without a session.
+    pub public: bool,
+    /// The JSON request body's schema name, if any.
+    pub request: Option<&'static str>,
+    /// The success status and the JSON response body's schema name, if any.
+    pub status: u16,
+    pub response: Option<&'static str>,
+    pub paged: bool,
+}
+
+impl Route {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<AppState>,
+        doc: Doc,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            handler,
+            doc,
+        }
+    }
+}
+
 /// Every route the service serves.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .merge(auth::router())
-        .merge(me::router())
-        .merge(audit::router())
-        .merge(patients::router())
+pub fn routes() -> Vec<Route> {
+    let mut routes = Vec::new();
+    routes.extend(health::routes());
+    routes.extend(auth::routes());
+    routes.extend(me::routes());
+    routes.extend(audit::routes());
+    routes.extend(patients::routes());
 {%- if modules contains "encounters" %}
-        .merge(encounters::router())
+    routes.extend(encounters::routes());
 {%- endif %}
 {%- if modules contains "appointments" %}
-        .merge(appointments::router())
+    routes.extend(appointments::routes());
 {%- endif %}
 {%- if modules contains "notes" %}
-        .merge(notes::router())
+    routes.extend(notes::routes());
 {%- endif %}
+    routes.extend(openapi::routes());
+    routes
+}
+
+/// The router of [`routes`].
+pub fn router() -> Router<AppState> {
+    routes().into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, route.handler)
+    })
 }
 
 /// A JSON request body, read but not yet parsed: handlers check the caller's role first

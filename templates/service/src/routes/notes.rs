@@ -1,12 +1,21 @@
 //! `/notes`: the routes of [`resource`](super::resource) over
 //! [`Notes`](crate::models::note::Notes).
 
-use axum::Router;
-
 use super::resource;
 use crate::models::note::Notes;
-use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    resource::routes::<Notes>("/notes", "/notes/{id}", "/notes/search")
+pub fn routes() -> Vec<super::Route> {
+    resource::routes::<Notes>(
+        "/notes",
+        "/notes/{id}",
+        "/notes/search",
+        resource::Schemas {
+            record: "Note",
+            page: "NotePage",
+            found: "NoteList",
+            new: "NewNote",
+            changes: "NoteChanges",
+            search: "NoteSearch",
+        },
+    )
 }

@@ -15,9 +15,8 @@
 //! revealed. Every access, refusal and failed attempt writes its audit event in the
 //! request's transaction (HIPAA 164.312(b)); a list or search writes one per record.
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, patch, post};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafePath, SafeQuery, UrlSafe};
 use serde::Deserialize;
 
@@ -26,8 +25,7 @@ use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::models::ClinicalRecords;
 use crate::models::ids::to_uuid;
-use crate::routes::JsonBody;
-use crate::state::AppState;
+use crate::routes::{Doc, JsonBody, Route};
 
 /// Records per page unless `limit` says otherwise.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -47,17 +45,96 @@ pub struct Page<T> {
     pub next_after: Option<OpaqueId>,
 }
 
+/// The names of a resource's schemas in `GET /openapi.json` (see
+/// [`openapi`](super::openapi)).
+#[derive(Debug, Clone, Copy)]
+pub struct Schemas {
+    /// A record, as the API returns it.
+    pub record: &'static str,
+    /// A page of records.
+    pub page: &'static str,
+    /// The records a search found.
+    pub found: &'static str,
+    /// The body of a create.
+    pub new: &'static str,
+    /// The body of an update.
+    pub changes: &'static str,
+    /// The body of a search.
+    pub search: &'static str,
+}
+
 /// The routes of `R` under `collection` (e.g. `/patients`), `item` (`/patients/{id}`) and
 /// `search` (`/patients/search`).
 pub fn routes<R: ClinicalRecords>(
     collection: &'static str,
     item: &'static str,
     search: &'static str,
-) -> Router<AppState> {
-    Router::new()
-        .route(collection, get(list::<R>).post(create::<R>))
-        .route(search, post(find::<R>))
-        .route(item, get(read::<R>).patch(update::<R>).delete(remove::<R>))
+    schemas: Schemas,
+) -> Vec<Route> {
+    let doc = |summary, request, status, response, paged| Doc {
+        summary,
+        public: false,
+        request,
+        status,
+        response,
+        paged,
+    };
+    vec![
+        Route::new(
+            Method::GET,
+            collection,
+            get(list::<R>),
+            doc("one page of records", None, 200, Some(schemas.page), true),
+        ),
+        Route::new(
+            Method::POST,
+            collection,
+            post(create::<R>),
+            doc(
+                "create a record",
+                Some(schemas.new),
+                201,
+                Some(schemas.record),
+                false,
+            ),
+        ),
+        Route::new(
+            Method::POST,
+            search,
+            post(find::<R>),
+            doc(
+                "exact-match search, criteria in the body",
+                Some(schemas.search),
+                200,
+                Some(schemas.found),
+                false,
+            ),
+        ),
+        Route::new(
+            Method::GET,
+            item,
+            get(read::<R>),
+            doc("read one record", None, 200, Some(schemas.record), false),
+        ),
+        Route::new(
+            Method::PATCH,
+            item,
+            patch(update::<R>),
+            doc(
+                "update a record",
+                Some(schemas.changes),
+                200,
+                Some(schemas.record),
+                false,
+            ),
+        ),
+        Route::new(
+            Method::DELETE,
+            item,
+            delete(remove::<R>),
+            doc("soft-delete a record", None, 204, None, false),
+        ),
+    ]
 }
 
 async fn list<R: ClinicalRecords>(

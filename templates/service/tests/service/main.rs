@@ -20,6 +20,7 @@ mod http_limits;
 {%- if modules contains "notes" %}
 mod notes;
 {%- endif %}
+mod openapi;
 mod patients;
 mod request_log;
 mod seed;

@@ -1,0 +1,277 @@
+//! `GET /openapi.json`: a description of exactly the routes the service serves, with
+//! nothing but opaque ids and paging in the URL.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use ::{{crate_name}}::auth::Role;
+use ::{{crate_name}}::routes;
+
+use crate::support::{TestApp, offline_app};
+
+/// The document as the service serves it, to anyone.
+async fn served_document() -> Value {
+    let request = Request::get("/openapi.json").body(Body::empty()).unwrap();
+    let response = offline_app().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Every (method, path) of the document.
+fn operations(document: &Value) -> BTreeSet<(String, String)> {
+    let mut operations = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    operations
+}
+
+/// Every JSON object in `value`, depth first.
+fn objects(value: &Value) -> Vec<&serde_json::Map<String, Value>> {
+    let mut found = Vec::new();
+    match value {
+        Value::Object(map) => {
+            found.push(map);
+            for child in map.values() {
+                found.extend(objects(child));
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                found.extend(objects(child));
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
+#[tokio::test]
+async fn openapi_is_public_json_with_a_version() {
+    let document = served_document().await;
+    let version = document["openapi"].as_str().unwrap();
+    assert!(version.starts_with("3."), "{version}");
+    assert!(document["info"]["title"].is_string());
+
+    let schemes = &document["components"]["securitySchemes"];
+    let cookie = schemes
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|scheme| scheme["in"] == "cookie")
+        .unwrap();
+    assert_eq!(cookie["name"], "__Host-session");
+    assert!(
+        schemes
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|scheme| scheme["type"] == "http" && scheme["scheme"] == "bearer")
+    );
+
+    // Every reference resolves, and every schema is referred to.
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let mut referred = BTreeSet::new();
+    for object in objects(&document) {
+        if let Some(Value::String(target)) = object.get("$ref") {
+            let name = target.strip_prefix("#/components/schemas/").unwrap();
+            assert!(schemas.contains_key(name), "{target} does not resolve");
+            referred.insert(name.to_owned());
+        }
+    }
+    let defined: BTreeSet<String> = schemas.keys().cloned().collect();
+    assert_eq!(defined, referred, "schemas no route refers to");
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route() {
+    let document = served_document().await;
+    let described = operations(&document);
+
+    // The router is built from this same list.
+    let served: BTreeSet<(String, String)> = routes::routes()
+        .iter()
+        .map(|route| (route.method.to_string(), route.path.to_owned()))
+        .collect();
+    assert_eq!(described, served);
+
+    // The list holds what SPEC 4.1 says this configuration serves.
+    let mut expected: Vec<(&str, String)> = vec![
+        ("GET", "/healthz".to_owned()),
+        ("POST", "/auth/login".to_owned()),
+        ("POST", "/auth/mfa".to_owned()),
+        ("POST", "/auth/logout".to_owned()),
+        ("GET", "/me".to_owned()),
+        ("GET", "/audit".to_owned()),
+        ("GET", "/audit/verify".to_owned()),
+        ("GET", "/audit/fhir".to_owned()),
+        ("GET", "/openapi.json".to_owned()),
+    ];
+    let modules = "patients{% if modules contains "encounters" %} encounters{% endif %}{% if modules contains "appointments" %} appointments{% endif %}{% if modules contains "notes" %} notes{% endif %}";
+    for module in modules.split(' ') {
+        expected.extend([
+            ("GET", format!("/{module}")),
+            ("POST", format!("/{module}")),
+            ("POST", format!("/{module}/search")),
+            ("GET", format!("/{module}/{}", "{id}")),
+            ("PATCH", format!("/{module}/{}", "{id}")),
+            ("DELETE", format!("/{module}/{}", "{id}")),
+        ]);
+    }
+    let expected: BTreeSet<(String, String)> = expected
+        .into_iter()
+        .map(|(method, path)| (method.to_owned(), path))
+        .collect();
+    assert_eq!(described, expected);
+
+    // And the service answers each of them: not "no such route", not "wrong method".
+    for (method, path) in &described {
+        let uri = path.replace("{id}", "00000000-0000-4000-8000-000000000000");
+        let request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(&uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = offline_app().oneshot(request).await.unwrap();
+        assert_ne!(response.status(), StatusCode::NOT_FOUND, "{method} {uri}");
+        assert_ne!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_parameters_are_only_opaque_ids_and_paging() {
+    let document = served_document().await;
+    let mut seen = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in parameters {
+                seen += 1;
+                let name = parameter["name"].as_str().unwrap();
+                let schema = &parameter["schema"];
+                match parameter["in"].as_str().unwrap() {
+                    "path" => {
+                        assert_eq!(name, "id", "{method} {path}");
+                        assert_eq!(schema["format"], "uuid", "{method} {path} {name}");
+                        assert!(path.contains("{id}"), "{method} {path}");
+                    }
+                    "query" => match name {
+                        "after" => assert!(
+                            schema["format"] == "uuid" || schema["type"] == "integer",
+                            "{method} {path}: after is {schema}"
+                        ),
+                        "limit" => assert_eq!(schema["type"], "integer", "{method} {path}"),
+                        other => panic!("{method} {path} takes query parameter {other}"),
+                    },
+                    other => panic!("{method} {path} takes a {other} parameter {name}"),
+                }
+            }
+            // Every path segment in braces is declared.
+            let declared = path.matches('{').count();
+            let ids = operation["parameters"].as_array().map_or(0, |parameters| {
+                parameters.iter().filter(|p| p["in"] == "path").count()
+            });
+            assert_eq!(declared, ids, "{method} {path}");
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// The property names of schema `name`, which must also be its required ones.
+fn schema_fields(document: &Value, name: &str) -> BTreeSet<String> {
+    let schema = &document["components"]["schemas"][name];
+    let properties: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} has no properties"))
+        .keys()
+        .cloned()
+        .collect();
+    let required: BTreeSet<String> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        properties, required,
+        "{name}: every answered field is always there"
+    );
+    properties
+}
+
+fn fields(body: &Value) -> BTreeSet<String> {
+    body.as_object().unwrap().keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn openapi_response_schemas_have_the_fields_the_service_answers() {
+    let document = served_document().await;
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let auditor = app.sign_in(&app.user(clinic, Role::Auditor).await).await;
+    let id = app.patient(&clinician, "SYN-O-000001").await;
+
+    let answers = [
+        (
+            "Me",
+            app.call(Method::GET, "/me", Some(&clinician), None).await,
+        ),
+        (
+            "Patient",
+            app.call(
+                Method::GET,
+                &format!("/patients/{id}"),
+                Some(&clinician),
+                None,
+            )
+            .await,
+        ),
+        (
+            "PatientPage",
+            app.call(Method::GET, "/patients", Some(&clinician), None)
+                .await,
+        ),
+        (
+            "AuditPage",
+            app.call(Method::GET, "/audit", Some(&auditor), None).await,
+        ),
+        (
+            "ChainVerification",
+            app.call(Method::GET, "/audit/verify", Some(&auditor), None)
+                .await,
+        ),
+    ];
+    for (schema, reply) in &answers {
+        assert_eq!(reply.status, StatusCode::OK, "{schema}");
+        assert_eq!(
+            fields(&reply.body),
+            schema_fields(&document, schema),
+            "{schema}"
+        );
+    }
+    let patient = &answers[2].1.body["items"][0];
+    assert_eq!(fields(patient), schema_fields(&document, "Patient"));
+    let event = &answers[3].1.body["items"][0];
+    assert_eq!(fields(event), schema_fields(&document, "AuditEvent"));
+}
