@@ -51,6 +51,13 @@ impl Role {
             // (HIPAA 164.312(b)).
             (AuditTrail, Read) => self == Auditor,
             (AuditTrail, _) => false,
+            // Break-glass (SPEC 4.1; HIPAA 164.312(a)(2)(ii)): who sees a restricted patient
+            // is a clinical decision; breaking the glass is a clinician's, reviewing it an
+            // auditor's; neither is ever deleted.
+            (Restrictions, Read | Create | Update) => self == Clinician,
+            (EmergencyAccess, Create) => self == Clinician,
+            (EmergencyAccess, Read | Update) => self == Auditor,
+            (Restrictions | EmergencyAccess, Delete) => false,
             // Only admins delete (a soft delete, kept for the retention rules).
             (_, Delete) => self == Admin,
             // Notes are clinician-only: the minimum necessary.
@@ -104,6 +111,10 @@ pub enum Resource {
     Appointments,
     Notes,
     AuditTrail,
+    /// Restricted patients and their care teams.
+    Restrictions,
+    /// Break-glass grants.
+    EmergencyAccess,
 }
 
 impl Resource {
@@ -115,6 +126,8 @@ impl Resource {
             Resource::Appointments => "appointments",
             Resource::Notes => "notes",
             Resource::AuditTrail => "audit_events",
+            Resource::Restrictions => "patient_restrictions",
+            Resource::EmergencyAccess => "emergency_access",
         }
     }
 }
@@ -158,6 +171,24 @@ mod tests {
                 assert!(!may(role, action, AuditTrail), "{role} {action:?} audit");
             }
         }
+    }
+
+    #[test]
+    fn only_clinicians_break_the_glass_and_only_auditors_review_it() {
+        for role in Role::ALL {
+            assert_eq!(may(role, Create, EmergencyAccess), role == Clinician);
+            assert_eq!(may(role, Update, Restrictions), role == Clinician);
+            for action in [Read, Update] {
+                assert_eq!(may(role, action, EmergencyAccess), role == Auditor);
+            }
+            for resource in [EmergencyAccess, Restrictions] {
+                assert!(!may(role, Delete, resource), "{role} deletes {resource:?}");
+            }
+        }
+    }
+
+    fn may(role: Role, action: Action, resource: Resource) -> bool {
+        role.may(action, resource)
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 {% if modules contains "appointments" %}pub mod appointment;
 {% endif %}pub mod audit;
 pub mod clinic;
+pub mod emergency_access;
 {%- if modules contains "encounters" %}
 pub mod encounter;
 {%- endif %}
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod note;
 {%- endif %}
 pub mod patient;
+pub mod restriction;
 pub mod session;
 pub mod user;
 

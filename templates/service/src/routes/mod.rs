@@ -19,6 +19,7 @@ use crate::state::AppState;
 {% if modules contains "appointments" %}pub mod appointments;
 {% endif %}pub mod audit;
 pub mod auth;
+pub mod emergency_access;
 {%- if modules contains "encounters" %}
 pub mod encounters;
 {%- endif %}
@@ -30,6 +31,7 @@ pub mod notes;
 pub mod openapi;
 pub mod patients;
 pub mod resource;
+pub mod restriction;
 
 /// One route: its method, path and handler, and what `GET /openapi.json` says about it.
 /// The router and the OpenAPI document are both built from [`routes`], so they cannot
@@ -80,6 +82,8 @@ pub fn routes() -> Vec<Route> {
     routes.extend(me::routes());
     routes.extend(audit::routes());
     routes.extend(patients::routes());
+    routes.extend(restriction::routes());
+    routes.extend(emergency_access::routes());
 {%- if modules contains "encounters" %}
     routes.extend(encounters::routes());
 {%- endif %}

@@ -442,6 +442,74 @@ fn schemas() -> Map<String, Value> {
     );
     add("PatientPage", page("Patient"));
     add("PatientList", array(reference("Patient")));
+    add(
+        "RestrictionChange",
+        object(
+            &["restricted"],
+            &[("restricted", boolean()), ("care_team", array(uuid()))],
+        ),
+    );
+    add(
+        "Restriction",
+        object(
+            &["patient_id", "restricted", "care_team"],
+            &[
+                ("patient_id", uuid()),
+                ("restricted", boolean()),
+                ("care_team", array(uuid())),
+            ],
+        ),
+    );
+    add(
+        "BreakGlassRequest",
+        object(
+            &["patient_id", "reason"],
+            &[
+                ("patient_id", uuid()),
+                (
+                    "reason",
+                    phi(json!({ "type": "string", "minLength": 20, "maxLength": 2000 })),
+                ),
+            ],
+        ),
+    );
+    add(
+        "EmergencyGrant",
+        object(
+            &["id", "patient_id", "expires_at"],
+            &[
+                ("id", uuid()),
+                ("patient_id", uuid()),
+                ("expires_at", date_time()),
+            ],
+        ),
+    );
+    add(
+        "EmergencyAccess",
+        object(
+            &[
+                "id",
+                "patient_id",
+                "user_id",
+                "reason",
+                "granted_at",
+                "expires_at",
+                "reviewed_at",
+                "reviewed_by",
+            ],
+            &[
+                ("id", uuid()),
+                ("patient_id", uuid()),
+                ("user_id", uuid()),
+                ("reason", phi(string())),
+                ("granted_at", date_time()),
+                ("expires_at", date_time()),
+                ("reviewed_at", nullable(date_time())),
+                ("reviewed_by", nullable(uuid())),
+            ],
+        ),
+    );
+    add("EmergencyAccessPage", page("EmergencyAccess"));
 {%- if modules contains "encounters" %}
     let class = choice(&["ambulatory", "emergency", "inpatient", "virtual"]);
     add(

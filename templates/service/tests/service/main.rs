@@ -11,6 +11,7 @@ mod appointments;
 {%- endif %}
 mod audit;
 mod auth;
+mod break_glass;
 {%- if modules contains "encounters" %}
 mod encounters;
 {%- endif %}

@@ -119,6 +119,11 @@ async fn openapi_describes_every_route() {
         ("GET", "/audit/verify".to_owned()),
         ("GET", "/audit/fhir".to_owned()),
         ("GET", "/openapi.json".to_owned()),
+        // Break-glass, with the patients every project has.
+        ("PUT", "/patients/{id}/restriction".to_owned()),
+        ("POST", "/emergency-access".to_owned()),
+        ("GET", "/emergency-access".to_owned()),
+        ("POST", "/emergency-access/{id}/review".to_owned()),
     ];
     let modules = "patients{% if modules contains "encounters" %} encounters{% endif %}{% if modules contains "appointments" %} appointments{% endif %}{% if modules contains "notes" %} notes{% endif %}";
     for module in modules.split(' ') {

@@ -1,0 +1,155 @@
+//! Break-glass (SPEC 4.1; HIPAA 164.312(a)(2)(ii) emergency access procedure, 164.312(b)
+//! audit controls):
+//!
+//! | method and path | who | what |
+//! |---|---|---|
+//! | `POST /emergency-access` | clinician | `{"patient_id","reason"}`: the caller sees that patient for [`EMERGENCY_ACCESS_LIFETIME`](crate::models::emergency_access::EMERGENCY_ACCESS_LIFETIME) |
+//! | `GET /emergency-access` | auditor | the grants flagged for review (paged) |
+//! | `POST /emergency-access/{id}/review` | auditor | marks a grant reviewed |
+//!
+//! Every grant writes a `break_glass` event on `patients/<id>` in its own transaction and
+//! stays flagged (`reviewed_at` null) until an auditor reviews it.
+//!
+//! Existence: a patient the caller cannot see is otherwise not found, whatever the
+//! reason. Breaking the glass on an id necessarily tells a clinician whether it names a
+//! patient of their clinic (201 or 404), since a restricted patient is invisible to them
+//! by design. Ids are random UUIDs, and each attempt, found or not, is on the record as
+//! `break_glass` with its outcome, so probing shows in the audit trail.
+
+use axum::http::{Method, StatusCode};
+use axum::routing::{get, post};
+use phi_guard::{PhiJson, SafePath, SafeQuery};
+
+use crate::audit::{AuditAction, Event};
+use crate::auth::{Action, Caller, Resource};
+use crate::error::ApiError;
+use crate::models::emergency_access::{
+    self as grants, BreakGlassRequest, EmergencyAccessId, Grant, Granted,
+};
+use crate::models::ids::to_uuid;
+use crate::routes::resource::{DEFAULT_PAGE, Page, Paging};
+use crate::routes::{Doc, JsonBody, Route};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, request, status, response, paged| Doc {
+        summary,
+        public: false,
+        request,
+        status,
+        response,
+        paged,
+    };
+    vec![
+        Route::new(
+            Method::POST,
+            "/emergency-access",
+            post(break_glass),
+            doc(
+                "break-glass: time-limited access to one patient, with a mandatory reason, audited and flagged for review",
+                Some("BreakGlassRequest"),
+                201,
+                Some("EmergencyGrant"),
+                false,
+            ),
+        ),
+        Route::new(
+            Method::GET,
+            "/emergency-access",
+            get(flagged),
+            doc(
+                "break-glass grants flagged for review",
+                None,
+                200,
+                Some("EmergencyAccessPage"),
+                true,
+            ),
+        ),
+        Route::new(
+            Method::POST,
+            "/emergency-access/{id}/review",
+            post(review),
+            doc(
+                "mark a break-glass grant reviewed",
+                None,
+                200,
+                Some("EmergencyAccess"),
+                false,
+            ),
+        ),
+    ]
+}
+
+async fn break_glass(
+    caller: Caller,
+    body: JsonBody,
+) -> Result<(StatusCode, PhiJson<Granted>), ApiError> {
+    let mut caller = caller
+        .require(Action::Create, Resource::EmergencyAccess, None)
+        .await?;
+    let request: BreakGlassRequest = body.parse()?;
+    let granted =
+        grants::break_glass(&mut caller.tx, request.patient_id, request.reason()?).await?;
+    // HIPAA 164.312(b): the grant commits with its break_glass event, or neither does.
+    let granted = caller
+        .conclude(
+            AuditAction::BreakGlass,
+            Resource::Patients,
+            request.patient_id.into(),
+            granted,
+        )
+        .await?;
+    // For alerting: someone is seeing a patient outside the normal rules right now.
+    tracing::warn!(grant = %granted.id, "break-glass access granted, flagged for review");
+    Ok((StatusCode::CREATED, PhiJson(granted)))
+}
+
+async fn flagged(
+    caller: Caller,
+    SafeQuery(paging): SafeQuery<Paging>,
+) -> Result<PhiJson<Page<Grant>>, ApiError> {
+    let mut caller = caller
+        .require(Action::Read, Resource::EmergencyAccess, None)
+        .await?;
+    let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE));
+    let items = grants::unreviewed(
+        &mut caller.tx,
+        paging.after.map(EmergencyAccessId::from),
+        limit,
+    )
+    .await?;
+    // The reasons are PHI: one read event per grant shown.
+    let ids = items.iter().map(|grant| to_uuid(grant.id));
+    caller
+        .record(&Event::each(
+            AuditAction::Read,
+            Resource::EmergencyAccess.table(),
+            ids,
+        ))
+        .await?;
+    caller.commit().await?;
+    let next_after = if items.len() as i64 >= limit {
+        items.last().map(|grant| grant.id.into())
+    } else {
+        None
+    };
+    Ok(PhiJson(Page { items, next_after }))
+}
+
+async fn review(
+    caller: Caller,
+    SafePath(id): SafePath<EmergencyAccessId>,
+) -> Result<PhiJson<Grant>, ApiError> {
+    let mut caller = caller
+        .require(Action::Update, Resource::EmergencyAccess, Some(id.into()))
+        .await?;
+    let grant = grants::review(&mut caller.tx, id).await?;
+    let grant = caller
+        .conclude(
+            AuditAction::Update,
+            Resource::EmergencyAccess,
+            id.into(),
+            grant,
+        )
+        .await?;
+    Ok(PhiJson(grant))
+}
