@@ -4,6 +4,7 @@
 //! - [`config`]: settings from the environment, and the answers given at generation;
 //! - [`routes`]: the HTTP API, one module per resource;
 //! - [`audit`]: the hash-chained audit trail every access writes to;
+//! - [`egress`]: the only way data leaves, to the vendors of `compliance/vendors.toml`;
 //! - [`auth`]: passwords, TOTP, sessions, throttling, roles;
 //! - [`models`]: the stored records, one module per table;
 //! - [`db`]: connections, migrations, the per-request clinic scope;
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod egress;
 pub mod error;
 pub mod logging;
 pub mod middleware;

@@ -71,6 +71,10 @@ fn event_type(action: &str) -> (Value, Option<Value>) {
             authentication,
             Some(json!({ "system": DCM, "code": "110123", "display": "Logout" })),
         ),
+        "egress" => (
+            json!({ "system": DCM, "code": "110106", "display": "Export" }),
+            None,
+        ),
         _ => (
             json!({ "system": DCM, "code": "110113", "display": "Security Alert" }),
             None,

@@ -44,6 +44,9 @@ pub enum AuditAction {
     Timeout,
     Denied,
     BreakGlass,
+    /// Data sent to, or refused for, an outside vendor (src/egress); `resource_type` names
+    /// the vendor.
+    Egress,
 }
 
 impl AuditAction {
@@ -62,6 +65,7 @@ impl AuditAction {
             Self::Timeout => "timeout",
             Self::Denied => "denied",
             Self::BreakGlass => "break_glass",
+            Self::Egress => "egress",
         }
     }
 }

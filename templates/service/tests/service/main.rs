@@ -12,6 +12,7 @@ mod appointments;
 mod audit;
 mod auth;
 mod break_glass;
+mod egress;
 {%- if modules contains "encounters" %}
 mod encounters;
 {%- endif %}

@@ -1,0 +1,450 @@
+//! Outbound data (SPEC 4.2.9): PHI reaches only a listed vendor with its agreements signed,
+//! in an allowed region, at one of its hosts; every other send is refused before a byte
+//! leaves, and every attempt is on the audit trail.
+//!
+//! The vendors are local servers on 127.0.0.1, reached over plain HTTP by a client built
+//! with `Transport::HttpsAndLoopbackHttp`; the service's own client speaks HTTPS only.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Redirect;
+use axum::routing::{any, post};
+use chrono::Days;
+use phi_guard::{Phi, SafeUrl};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use ::{{crate_name}}::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
+use ::{{crate_name}}::auth::Role;
+use ::{{crate_name}}::clock::Clock;
+use ::{{crate_name}}::config::DATA_RESIDENCY;
+use ::{{crate_name}}::db;
+use ::{{crate_name}}::egress::{
+    EgressClient, EgressError, EgressRequest, EgressResponse, Refusal, Transport, UNLISTED_VENDOR,
+    Vendors,
+};
+
+use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
+
+/// A local HTTP server counting the requests it receives.
+struct Endpoint {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Endpoint {
+    /// A vendor endpoint: `POST /ingest` answers 200 with the body it received.
+    async fn echo() -> Self {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let router = Router::new().route(
+            "/ingest",
+            post(move |body: Bytes| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move { body }
+            }),
+        );
+        Self {
+            port: serve(router).await,
+            hits,
+        }
+    }
+
+    /// An endpoint that redirects every request to `location`.
+    async fn redirecting_to(location: String) -> Self {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let router = Router::new().route(
+            "/ingest",
+            any(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let redirect = Redirect::temporary(&location);
+                async move { redirect }
+            }),
+        );
+        Self {
+            port: serve(router).await,
+            hits,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// `http://127.0.0.1:<port>/ingest`. A `SafeUrl` base is static text: this one is
+    /// leaked, once per test.
+    fn url(&self) -> SafeUrl {
+        SafeUrl::new(format!("http://127.0.0.1:{}/ingest", self.port).leak())
+    }
+}
+
+async fn serve(router: Router) -> u16 {
+    let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    port
+}
+
+const SIGNED: &str = "Synthetic Transcription";
+const UNSIGNED: &str = "Unsigned Archive";
+const NOT_YET_SIGNED: &str = "Not Yet Signed Labs";
+const OFFSHORE: &str = "Offshore Analytics";
+const REDIRECTING: &str = "Redirecting Imaging";
+
+/// One service with a clinic, a clinician acting, a vendor endpoint, an unlisted one, and
+/// a vendor list naming the first.
+struct Fixture {
+    app: TestApp,
+    context: AuditContext,
+    vendor: Endpoint,
+    elsewhere: Endpoint,
+    redirector: Endpoint,
+    client: EgressClient,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let app = TestApp::new().await;
+        let clinic = app.clinic("Synthetic Clinic").await;
+        let user = app.user(clinic, Role::Clinician).await;
+        let context = AuditContext {
+            clinic,
+            actor: Some(user.id),
+            role: Some(Role::Clinician),
+            meta: RequestMeta {
+                request_id: Some(Uuid::new_v4()),
+                source: LOOPBACK,
+            },
+            at: app.clock.now(),
+        };
+        let vendor = Endpoint::echo().await;
+        let elsewhere = Endpoint::echo().await;
+        let redirector = Endpoint::redirecting_to(elsewhere.url().into_string()).await;
+        let tomorrow = app.clock.now().date_naive() + Days::new(1);
+        let (port, redirector_port) = (vendor.port, redirector.port);
+        let list = format!(
+            r#"
+[[vendor]]
+name = "{SIGNED}"
+purpose = "dictation to text"
+hosts = ["127.0.0.1:{port}"]
+region = "{DATA_RESIDENCY}"
+baa = 2025-01-31
+dpa = 2025-01-31
+
+[[vendor]]
+name = "{UNSIGNED}"
+hosts = ["127.0.0.1:{port}"]
+region = "{DATA_RESIDENCY}"
+
+[[vendor]]
+name = "{NOT_YET_SIGNED}"
+hosts = ["127.0.0.1:{port}"]
+region = "{DATA_RESIDENCY}"
+baa = {tomorrow}
+dpa = {tomorrow}
+
+[[vendor]]
+name = "{OFFSHORE}"
+hosts = ["127.0.0.1:{port}"]
+region = "not-{DATA_RESIDENCY}"
+baa = 2025-01-31
+dpa = 2025-01-31
+
+[[vendor]]
+name = "{REDIRECTING}"
+hosts = ["127.0.0.1:{redirector_port}"]
+region = "{DATA_RESIDENCY}-zone"
+baa = 2025-01-31
+dpa = 2025-01-31
+"#
+        );
+        let client = EgressClient::with_vendors(
+            app.pool.clone(),
+            Vendors::parse(&list).unwrap(),
+            Transport::HttpsAndLoopbackHttp,
+        )
+        .unwrap();
+        Self {
+            app,
+            context,
+            vendor,
+            elsewhere,
+            redirector,
+            client,
+        }
+    }
+
+    /// A synthetic dictation for `vendor` at `url`.
+    fn request(vendor: &str, url: SafeUrl) -> EgressRequest {
+        EgressRequest::post(vendor, url).body(
+            HeaderValue::from_static("text/plain"),
+            Phi::new(b"synthetic dictation, no real patient".to_vec()),
+        )
+    }
+
+    /// Sends a synthetic dictation with the fixture's client; returns what came back.
+    async fn send(&self, vendor: &str, url: SafeUrl) -> Result<Vec<u8>, EgressError> {
+        let response = self.send_with(&self.client, vendor, url).await?;
+        assert_eq!(response.status, StatusCode::OK);
+        Ok(response.body.into_exposed())
+    }
+
+    /// Sends a synthetic dictation with `client`, as the fixture's clinician.
+    async fn send_with(
+        &self,
+        client: &EgressClient,
+        vendor: &str,
+        url: SafeUrl,
+    ) -> Result<EgressResponse, EgressError> {
+        client.send(&self.context, Self::request(vendor, url)).await
+    }
+
+    /// Sends to the vendor endpoint as `vendor` with `client`, which must refuse: nothing
+    /// arrives anywhere, and the refusal is committed, audited under `label`. Returns why.
+    async fn refused_by(&self, client: &EgressClient, vendor: &str, label: &str) -> Refusal {
+        let refusal = refusal(self.send_with(client, vendor, self.vendor.url()).await);
+        assert_eq!(self.vendor.hits() + self.elsewhere.hits(), 0, "data left");
+        // Committed: visible to another connection although the send failed.
+        assert_eq!(self.egress_events().await, denied(label));
+        refusal
+    }
+
+    /// [`Fixture::refused_by`] the fixture's client.
+    async fn refused(&self, vendor: &str, label: &str) -> Refusal {
+        self.refused_by(&self.client, vendor, label).await
+    }
+
+    /// The `egress` events committed so far (outcome, vendor), as a superuser sees them
+    /// on a connection of its own.
+    async fn egress_events(&self) -> Vec<(String, String)> {
+        let mut admin = TestDb::connect(&self.app.db.admin).await;
+        sqlx::query_as(
+            "SELECT outcome, resource_type FROM audit_events
+             WHERE action = 'egress' ORDER BY clinic_id, seq",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap()
+    }
+}
+
+fn denied(vendor: &str) -> Vec<(String, String)> {
+    vec![("denied".to_owned(), vendor.to_owned())]
+}
+
+fn refusal<T>(result: Result<T, EgressError>) -> Refusal {
+    match result {
+        Err(EgressError::Refused { refusal, .. }) => refusal,
+        Err(other) => panic!("not a refusal: {other}"),
+        Ok(_) => panic!("the send was not refused"),
+    }
+}
+
+#[tokio::test]
+async fn a_listed_signed_vendor_in_region_receives_the_data_on_the_record() {
+    let fixture = Fixture::new().await;
+    let body = fixture
+        .send(SIGNED, fixture.vendor.url())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(body, b"synthetic dictation, no real patient");
+    assert_eq!(fixture.vendor.hits(), 1);
+    assert_eq!(
+        fixture.egress_events().await,
+        [("success".to_owned(), SIGNED.to_owned())]
+    );
+    // The events extend the clinic's hash chain like any other.
+    let mut owner = TestDb::connect(&fixture.app.db.owner).await;
+    let verified = audit::verify_all(&mut owner).await.unwrap();
+    assert!(verified.iter().all(|chain| chain.broken.is_none()));
+}
+
+#[tokio::test]
+async fn an_unlisted_vendor_is_refused_and_the_refusal_is_audited() {
+    let fixture = Fixture::new().await;
+    let refusal = fixture.refused("Unreviewed Startup", UNLISTED_VENDOR).await;
+    assert_eq!(refusal, Refusal::UnlistedVendor);
+}
+
+#[tokio::test]
+async fn a_vendor_without_the_required_agreement_is_refused() {
+    let fixture = Fixture::new().await;
+    let refusal = fixture.refused(UNSIGNED, UNSIGNED).await;
+    assert!(matches!(refusal, Refusal::AgreementMissing { .. }));
+}
+
+#[tokio::test]
+async fn a_vendor_whose_agreement_is_not_yet_in_force_is_refused() {
+    let fixture = Fixture::new().await;
+    let refusal = fixture.refused(NOT_YET_SIGNED, NOT_YET_SIGNED).await;
+    assert!(matches!(refusal, Refusal::AgreementNotYetSigned { .. }));
+}
+
+#[tokio::test]
+async fn a_vendor_in_another_region_is_refused() {
+    let fixture = Fixture::new().await;
+    let refusal = fixture.refused(OFFSHORE, OFFSHORE).await;
+    assert!(matches!(refusal, Refusal::RegionNotAllowed { .. }));
+}
+
+#[tokio::test]
+async fn a_host_outside_the_vendors_hosts_is_refused() {
+    let fixture = Fixture::new().await;
+    // Another port on the same address, and the same port under another name.
+    let other_port = fixture.elsewhere.url();
+    let by_name = SafeUrl::new(format!("http://localhost:{}/ingest", fixture.vendor.port).leak());
+    for url in [other_port, by_name] {
+        let result = fixture.send(SIGNED, url).await;
+        assert!(matches!(refusal(result), Refusal::HostNotListed(_)));
+    }
+    assert_eq!(fixture.elsewhere.hits() + fixture.vendor.hits(), 0);
+    assert_eq!(
+        fixture.egress_events().await,
+        [denied(SIGNED), denied(SIGNED)].concat()
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_an_unlisted_host_is_not_followed() {
+    let fixture = Fixture::new().await;
+    let result = fixture.send(REDIRECTING, fixture.redirector.url()).await;
+    assert!(
+        matches!(
+            result,
+            Err(EgressError::Redirected {
+                status: StatusCode::TEMPORARY_REDIRECT,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(fixture.redirector.hits(), 1);
+    assert_eq!(fixture.elsewhere.hits(), 0, "the redirect was followed");
+    // Permitted and sent, then the exchange failed.
+    assert_eq!(
+        fixture.egress_events().await,
+        [
+            ("success".to_owned(), REDIRECTING.to_owned()),
+            ("failure".to_owned(), REDIRECTING.to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_by_the_service_client() {
+    let fixture = Fixture::new().await;
+    let https_only = EgressClient::with_vendors(
+        fixture.app.pool.clone(),
+        fixture.client.vendors().clone(),
+        Transport::Https,
+    )
+    .unwrap();
+    let refusal = fixture.refused_by(&https_only, SIGNED, SIGNED).await;
+    assert_eq!(refusal, Refusal::NotHttps);
+}
+
+#[tokio::test]
+async fn a_send_the_audit_trail_cannot_record_is_not_made() {
+    let fixture = Fixture::new().await;
+    // A transaction of the same clinic that has recorded an event holds the clinic's
+    // audit chain until it ends: sending from inside it would wait on itself.
+    let mut open = db::begin_scoped(&fixture.app.pool, fixture.context.clinic, None)
+        .await
+        .unwrap();
+    audit::record(
+        &mut open,
+        &fixture.context,
+        &[Event::new(AuditAction::Read, Outcome::Success)],
+    )
+    .await
+    .unwrap();
+    let client = fixture
+        .client
+        .clone()
+        .audit_lock_timeout(Duration::from_millis(200));
+    let result = fixture
+        .send_with(&client, SIGNED, fixture.vendor.url())
+        .await;
+    match result {
+        // 55P03: lock_not_available, the client's wait for the chain ran out.
+        Err(EgressError::Audit(error)) => assert_eq!(sqlstate(&error), "55P03"),
+        other => panic!("not an audit failure: {other:?}"),
+    }
+    assert_eq!(fixture.vendor.hits(), 0);
+    open.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_shipped_vendor_list_parses_and_sends_nowhere() {
+    let fixture = Fixture::new().await;
+    let shipped = EgressClient::new(fixture.app.pool.clone()).unwrap();
+    assert!(shipped.vendors().is_empty());
+    let refusal = fixture.refused_by(&shipped, SIGNED, UNLISTED_VENDOR).await;
+    assert_eq!(refusal, Refusal::UnlistedVendor);
+}
+{%- if tls == "rustls" %}
+
+/// A TLS 1.3 server on 127.0.0.1 with a throwaway self-signed certificate for that
+/// address; counts the handshakes that complete.
+async fn untrusted_tls_endpoint() -> Endpoint {
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(generated.signing_key.serialize_der().into());
+    let config = ::{{crate_name}}::tls::server_config_from(vec![generated.cert.der().clone()], key).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            if acceptor.accept(stream).await.is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    Endpoint { port, hits }
+}
+
+#[tokio::test]
+async fn a_vendor_host_with_an_untrusted_certificate_gets_nothing() {
+    let fixture = Fixture::new().await;
+    let impostor = untrusted_tls_endpoint().await;
+    let port = impostor.port;
+    let list = format!(
+        "[[vendor]]\nname = \"{SIGNED}\"\nhosts = [\"127.0.0.1:{port}\"]\n\
+         region = \"{DATA_RESIDENCY}\"\nbaa = 2025-01-31\ndpa = 2025-01-31\n"
+    );
+    // The service's own client: HTTPS only, Mozilla's roots.
+    let client = EgressClient::with_vendors(
+        fixture.app.pool.clone(),
+        Vendors::parse(&list).unwrap(),
+        Transport::Https,
+    )
+    .unwrap();
+    let url = SafeUrl::new(format!("https://127.0.0.1:{port}/ingest").leak());
+    let result = fixture.send_with(&client, SIGNED, url).await;
+    assert!(
+        matches!(result, Err(EgressError::Transport { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        impostor.hits(),
+        0,
+        "a handshake with the impostor completed"
+    );
+    assert_eq!(
+        fixture.egress_events().await,
+        [
+            ("success".to_owned(), SIGNED.to_owned()),
+            ("failure".to_owned(), SIGNED.to_owned())
+        ]
+    );
+}
+{%- endif %}
