@@ -33,7 +33,17 @@ fn default_project_passes_its_own_ci() {
     passes_its_own_ci("clinic", &[]);
 }
 
+/// The other side of every switch the code branches on: one clinic, two modules, TLS at a
+/// proxy, the key-encryption key from the environment.
 #[test]
 fn single_clinic_project_passes_its_own_ci() {
-    passes_its_own_ci("practice", &["tenancy=single", "modules=patients,notes"]);
+    passes_its_own_ci(
+        "practice",
+        &[
+            "tenancy=single",
+            "modules=patients,notes",
+            "tls=proxy",
+            "key_provider=env",
+        ],
+    );
 }

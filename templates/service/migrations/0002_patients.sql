@@ -1,16 +1,24 @@
 -- Patients: the core record every clinical module refers to.
 --
--- The PHI columns are plain typed columns for now; their mapping to the domain types is
--- in one place (src/models/patient.rs).
+-- Every PHI column holds AES-256-GCM ciphertext sealed by the service with the clinic's
+-- data key (src/crypto/, migration 0007), bound to this table, the column and the row:
+-- a superuser reading the table sees no plaintext, and a value copied into another row
+-- or column does not decrypt. The exact-match searches use blind indexes (HMAC-SHA256
+-- under the clinic's separate index key), so the database can find equal values without
+-- learning them. src/models/patient.rs maps the columns to the domain types.
 
 CREATE TABLE patients (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Made by the service: every ciphertext of the row is bound to it.
+    id uuid PRIMARY KEY,
     clinic_id uuid NOT NULL DEFAULT app.current_tenant() REFERENCES clinics (id),
-    mrn text NOT NULL CHECK (length(mrn) BETWEEN 1 AND 64),
-    given_name text NOT NULL CHECK (length(given_name) BETWEEN 1 AND 200),
-    family_name text NOT NULL CHECK (length(family_name) BETWEEN 1 AND 200),
-    date_of_birth date NOT NULL,
-    phone text CHECK (length(phone) <= 64),
+    mrn bytea NOT NULL,
+    given_name bytea NOT NULL,
+    family_name bytea NOT NULL,
+    date_of_birth bytea NOT NULL,
+    phone bytea,
+    -- The blind indexes: the record number; family name, given name and date of birth.
+    mrn_index bytea NOT NULL CHECK (length(mrn_index) = 32),
+    name_dob_index bytea NOT NULL CHECK (length(name_dob_index) = 32),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     -- Soft delete: the record is kept for the retention rules, and no longer served.
@@ -19,9 +27,9 @@ CREATE TABLE patients (
     -- another clinic's patient.
     UNIQUE (clinic_id, id)
 );
-CREATE UNIQUE INDEX patients_mrn ON patients (clinic_id, mrn);
-CREATE INDEX patients_name_dob
-    ON patients (clinic_id, lower(family_name), lower(given_name), date_of_birth);
+-- One record number per clinic, enforced on its blind index.
+CREATE UNIQUE INDEX patients_mrn ON patients (clinic_id, mrn_index);
+CREATE INDEX patients_name_dob ON patients (clinic_id, name_dob_index);
 
 COMMENT ON COLUMN patients.mrn IS 'PHI: medical record number';
 COMMENT ON COLUMN patients.given_name IS 'PHI: given name';
@@ -37,6 +45,7 @@ CREATE POLICY patients_own_clinic ON patients
 
 REVOKE ALL ON patients FROM PUBLIC;
 GRANT SELECT, INSERT ON patients TO {{crate_name}}_service;
-GRANT UPDATE (mrn, given_name, family_name, date_of_birth, phone, updated_at, deleted_at)
+GRANT UPDATE (mrn, given_name, family_name, date_of_birth, phone, mrn_index, name_dob_index,
+               updated_at, deleted_at)
     ON patients TO {{crate_name}}_service;
 REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON patients FROM PUBLIC, {{crate_name}}_service;

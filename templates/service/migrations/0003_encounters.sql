@@ -1,11 +1,17 @@
 -- Encounters: visits, admissions and calls (module `encounters`).
+--
+-- The reason is encrypted like the patients' columns. The class and the times of service
+-- stay plaintext, because lists are ordered and scheduled by them; without the patient's
+-- identity, which is encrypted, they name no one (compliance/phi-inventory.md).
 
 CREATE TABLE encounters (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Made by the service: the ciphertext of the row is bound to it.
+    id uuid PRIMARY KEY,
     clinic_id uuid NOT NULL DEFAULT app.current_tenant() REFERENCES clinics (id),
     patient_id uuid NOT NULL,
     class text NOT NULL CHECK (class IN ('ambulatory', 'emergency', 'inpatient', 'virtual')),
-    reason text CHECK (length(reason) <= 2000),
+    -- AES-256-GCM ciphertext (src/crypto/), as in patients.
+    reason bytea,
     started_at timestamptz NOT NULL,
     ended_at timestamptz CHECK (ended_at >= started_at),
     created_by uuid NOT NULL DEFAULT app.current_user_id() REFERENCES users (id),

@@ -1,13 +1,19 @@
 -- Appointments: scheduled visits (module `appointments`).
+--
+-- The reason is encrypted like the patients' columns. The times and status stay
+-- plaintext, because schedules are ordered by them; without the patient's identity,
+-- which is encrypted, they name no one (compliance/phi-inventory.md).
 
 CREATE TABLE appointments (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Made by the service: the ciphertext of the row is bound to it.
+    id uuid PRIMARY KEY,
     clinic_id uuid NOT NULL DEFAULT app.current_tenant() REFERENCES clinics (id),
     patient_id uuid NOT NULL,
     starts_at timestamptz NOT NULL,
     ends_at timestamptz NOT NULL CHECK (ends_at > starts_at),
     status text NOT NULL CHECK (status IN ('booked', 'cancelled', 'fulfilled', 'noshow')),
-    reason text CHECK (length(reason) <= 2000),
+    -- AES-256-GCM ciphertext (src/crypto/), as in patients.
+    reason bytea,
     created_by uuid NOT NULL DEFAULT app.current_user_id() REFERENCES users (id),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

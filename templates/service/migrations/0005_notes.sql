@@ -2,10 +2,12 @@
 -- role check is in the handlers (src/auth/policy.rs), the clinic check here.
 
 CREATE TABLE notes (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Made by the service: the ciphertext of the row is bound to it.
+    id uuid PRIMARY KEY,
     clinic_id uuid NOT NULL DEFAULT app.current_tenant() REFERENCES clinics (id),
     patient_id uuid NOT NULL,
-    body text NOT NULL CHECK (length(body) BETWEEN 1 AND 100000),
+    -- AES-256-GCM ciphertext (src/crypto/), as in patients.
+    body bytea NOT NULL,
     author_id uuid NOT NULL DEFAULT app.current_user_id() REFERENCES users (id),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

@@ -35,15 +35,18 @@ CREATE TABLE care_team (
 -- Serves app.hidden_patients(): the care teams of the current user.
 CREATE INDEX care_team_member ON care_team (clinic_id, user_id, patient_id);
 
--- Break-glass grants. The service may name only the patient and the reason: who, when
--- and until when come from the column defaults (column-level INSERT privilege below), so
--- a compromised service cannot grant another account, backdate, or extend a grant.
+-- Break-glass grants. The service may name only the grant, the patient and the reason:
+-- who, when and until when come from the column defaults (column-level INSERT privilege
+-- below), so a compromised service cannot grant another account, backdate, or extend a
+-- grant. The reason is AES-256-GCM ciphertext bound to the grant's id (src/crypto/),
+-- which is why the service makes the id.
 CREATE TABLE emergency_access (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id uuid PRIMARY KEY,
     clinic_id uuid NOT NULL DEFAULT app.current_tenant() REFERENCES clinics (id),
     patient_id uuid NOT NULL,
     user_id uuid NOT NULL DEFAULT app.current_user_id() REFERENCES users (id),
-    reason text NOT NULL CHECK (length(btrim(reason)) BETWEEN 20 AND 2000),
+    -- 20 to 2000 characters once trimmed, checked by the service before sealing.
+    reason bytea NOT NULL,
     granted_at timestamptz NOT NULL DEFAULT now(),
     -- EMERGENCY_ACCESS_LIFETIME (src/models/emergency_access.rs).
     expires_at timestamptz NOT NULL DEFAULT now() + interval '60 minutes',
@@ -203,7 +206,7 @@ CREATE POLICY emergency_access_review ON emergency_access FOR UPDATE
 REVOKE ALL ON patient_restrictions, care_team, emergency_access FROM PUBLIC;
 GRANT SELECT, INSERT, DELETE ON patient_restrictions, care_team TO {{crate_name}}_service;
 GRANT SELECT ON emergency_access TO {{crate_name}}_service;
-GRANT INSERT (patient_id, reason) ON emergency_access TO {{crate_name}}_service;
+GRANT INSERT (id, patient_id, reason) ON emergency_access TO {{crate_name}}_service;
 GRANT UPDATE (reviewed_at, reviewed_by) ON emergency_access TO {{crate_name}}_service;
 REVOKE TRUNCATE, REFERENCES, TRIGGER
     ON patient_restrictions, care_team, emergency_access

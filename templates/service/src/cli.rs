@@ -7,6 +7,8 @@
 //! | `seed` | the service role | `DATABASE_URL` |
 //! | `create-user`, `disable-user` | the service role | `DATABASE_URL` |
 //! | `verify-audit` | the owner role (or an administrator) | `MIGRATION_DATABASE_URL` |
+//! | `rotate-keys` | the owner role | `MIGRATION_DATABASE_URL`, the key-encryption keys |
+//! | `generate-kek` | nothing | none |
 //!
 //! Exit codes: 0 done, 1 failed (for `verify-audit`: a broken audit chain), 2 refused (bad
 //! arguments or configuration).
@@ -23,6 +25,7 @@ use crate::accounts::{self, ClinicChoice, NewUser};
 use crate::auth::Role;
 use crate::auth::password::{Password, PasswordHasher};
 use crate::config::{Config, Environment};
+use crate::crypto::{Kek, Keyring, rotation};
 use crate::models::ids::ClinicId;
 use crate::seed::{self, SeedOptions};
 use crate::{AppState, audit, db, logging};
@@ -83,6 +86,19 @@ pub enum Command {
     /// Verify the audit hash chain of every clinic as the owner role
     /// (MIGRATION_DATABASE_URL). Prints a JSON report; exits 1 when a chain is broken.
     VerifyAudit,
+    /// Re-wrap every clinic's data keys under the current key-encryption key, as the owner
+    /// role (MIGRATION_DATABASE_URL), while the service keeps running: set the new key as
+    /// the current one and the old one as the previous one (README.md, "Encryption keys").
+    /// Prints a JSON report. Safe to run again: it resumes where it stopped.
+    RotateKeys {
+        /// Also add a new data key version per clinic: new values are sealed with it,
+        /// older values keep opening with the version they name.
+        #[arg(long)]
+        new_data_key: bool,
+    },
+    /// Print a new random key-encryption key (32 bytes, base64) to store with the key
+    /// provider. It is printed once and kept nowhere else.
+    GenerateKek,
 }
 
 /// Why a command did not finish.
@@ -117,6 +133,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => create_user(email, role, clinic, new_clinic).await,
         Command::DisableUser { email } => disable_user(email).await,
         Command::VerifyAudit => verify_audit().await,
+        Command::RotateKeys { new_data_key } => rotate_keys(new_data_key).await,
+        Command::GenerateKek => generate_kek(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,7 +180,8 @@ async fn serve() -> Result<(), Failure> {
 {%- else %}
     let https = false;
 {%- endif %}
-    let state = AppState::new(service_pool().await?, &config);
+    let state = AppState::new(service_pool().await?, &config)
+        .map_err(|error| Failure::Refused(error.to_string()))?;
     let listener = TcpListener::bind(config.bind_addr)
         .await
         .map_err(|error| Failure::Failed(error.to_string()))?;
@@ -221,6 +240,7 @@ async fn seed_database(
     let seeded = seed::seed(
         &pool,
         &PasswordHasher::for_this_machine(),
+        &Keyring::new(config.keks.clone()),
         config.environment,
         &options,
     )
@@ -332,4 +352,45 @@ async fn verify_audit() -> Result<(), Failure> {
     }
     tracing::info!(clinics = verifications.len(), "audit chains verified");
     Ok(())
+}
+
+/// HIPAA 164.312(a)(2)(iv): moves every data key to the current key-encryption key.
+async fn rotate_keys(new_data_key: bool) -> Result<(), Failure> {
+    let config = config()?;
+    let owner = db::options_from_env(
+        "MIGRATION_DATABASE_URL",
+        "the owner role's URL, e.g. postgres://{{crate_name}}_owner:PASSWORD@HOST/DB",
+    )
+    .map_err(|error| Failure::Refused(error.to_string()))?;
+    let mut connection = sqlx::PgConnection::connect_with(&owner)
+        .await
+        .map_err(|error| Failure::Failed(error.to_string()))?;
+    let keyring = Keyring::new(config.keks.clone());
+    let rotation = rotation::rotate_keys(&mut connection, &keyring, new_data_key)
+        .await
+        .map_err(|error| Failure::Failed(error.to_string()))?;
+    let report = serde_json::json!({
+        "kek_id": keyring.current_kek_id(),
+        "clinics": rotation.clinics,
+        "rewrapped": rotation.rewrapped,
+        "already_current": rotation.already_current,
+        "data_keys_added": rotation.data_keys_added,
+    });
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &report)
+        .map_err(|error| Failure::Failed(error.to_string()))?;
+    writeln!(stdout).map_err(|error| Failure::Failed(error.to_string()))?;
+    tracing::info!(
+        clinics = rotation.clinics,
+        rewrapped = rotation.rewrapped,
+        "data keys wrapped under the current key-encryption key"
+    );
+    Ok(())
+}
+
+/// A fresh key-encryption key on stdout, for the operator to store with the key provider.
+fn generate_kek() -> Result<(), Failure> {
+    let kek = Kek::generate().map_err(|error| Failure::Failed(error.to_string()))?;
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{}", kek.to_base64()).map_err(|error| Failure::Failed(error.to_string()))
 }

@@ -5,6 +5,8 @@
 //! environment may tighten a limit but never loosen it; to loosen one, change the answer
 //! (`medforge update --set ...`) so that the change is on record.
 
+use crate::crypto::{Kek, KekRing};
+
 use std::{
     env, fmt,
     net::{IpAddr, Ipv4Addr, SocketAddr},
@@ -26,6 +28,18 @@ pub const SESSION_ABSOLUTE_HOURS: u64 = {{session_absolute_hours}};
 /// Region label where patient data must stay (the `data_residency` answer). Logged at
 /// startup, so an operator can hold a deployment against it.
 pub const DATA_RESIDENCY: &str = "{{data_residency}}";
+
+/// Where the key-encryption key comes from (the `key_provider` answer):
+{%- if key_provider == "file" %}
+/// the path of a file that holds it in base64, readable by the service's user only (0600).
+{%- else %}
+/// its base64 in an environment variable, set by the secret manager that starts the service.
+{%- endif %}
+pub const KEK_VARIABLE: &str = "KEY_ENCRYPTION_KEY{% if key_provider == "file" %}_FILE{% endif %}";
+
+/// The key-encryption key being replaced, set only while `rotate-keys` moves the data keys
+/// to the current one (README.md, "Encryption keys").
+pub const PREVIOUS_KEK_VARIABLE: &str = "PREVIOUS_KEY_ENCRYPTION_KEY{% if key_provider == "file" %}_FILE{% endif %}";
 
 /// Where the service listens unless `BIND_ADDR` says otherwise: loopback only.
 pub const DEFAULT_BIND_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
@@ -83,6 +97,9 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: comma-separated exact origins (`https://app.example.org`)
     /// whose scripts may call the API. Empty, the default: no cross-origin access.
     pub cors_allowed_origins: Vec<String>,
+    /// The key-encryption keys ([`KEK_VARIABLE`], [`PREVIOUS_KEK_VARIABLE`]). Development
+    /// without one runs on the published development key; production refuses it.
+    pub keks: KekRing,
 }
 
 impl Config {
@@ -142,6 +159,7 @@ impl Config {
                 check_database_tls(environment, name, &url)?;
             }
         }
+        let keks = key_encryption_keys(environment, &lookup)?;
 
         Ok(Self {
             environment,
@@ -153,9 +171,82 @@ impl Config {
             session_absolute: Duration::from_secs(absolute_hours * 3600),
             data_residency: DATA_RESIDENCY,
             cors_allowed_origins,
+            keks,
         })
     }
 }
+
+/// The KEK ring from the key provider. Production refuses to start without a key or with
+/// the development key, which is public (SPEC 4.2.7; HIPAA 164.312(a)(2)(iv)).
+fn key_encryption_keys(
+    environment: Environment,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<KekRing, ConfigError> {
+    let current = match (read_kek(lookup, KEK_VARIABLE)?, environment) {
+        (Some(kek), _) => kek,
+        (None, Environment::Development) => Kek::development(),
+        (None, Environment::Production) => return Err(ConfigError::KekMissing(KEK_VARIABLE)),
+    };
+    let previous = read_kek(lookup, PREVIOUS_KEK_VARIABLE)?;
+    if environment == Environment::Production {
+        if current.is_development() {
+            return Err(ConfigError::DevelopmentKek(KEK_VARIABLE));
+        }
+        if previous.as_ref().is_some_and(Kek::is_development) {
+            return Err(ConfigError::DevelopmentKek(PREVIOUS_KEK_VARIABLE));
+        }
+    }
+    Ok(KekRing { current, previous })
+}
+{%- if key_provider == "file" %}
+
+/// The key in the file the variable `name` names. The file must be readable by its owner
+/// only: a key any local user can read protects nothing.
+fn read_kek(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<Kek>, ConfigError> {
+    let Some(path) = lookup(name).filter(|path| !path.is_empty()) else {
+        return Ok(None);
+    };
+    let unreadable = |reason: String| ConfigError::KekUnreadable {
+        name,
+        path: path.clone(),
+        reason,
+    };
+    let metadata = std::fs::metadata(&path).map_err(|error| unreadable(error.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            return Err(ConfigError::KekFileTooOpen {
+                name,
+                path: path.clone(),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    let text = std::fs::read_to_string(&path).map_err(|error| unreadable(error.to_string()))?;
+    Kek::from_base64(&text)
+        .map(Some)
+        .map_err(|_| ConfigError::KekInvalid(name))
+}
+{%- else %}
+
+/// The key in the variable `name`, in base64.
+fn read_kek(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<Kek>, ConfigError> {
+    match lookup(name).filter(|text| !text.is_empty()) {
+        None => Ok(None),
+        Some(text) => Kek::from_base64(&text)
+            .map(Some)
+            .map_err(|_| ConfigError::KekInvalid(name)),
+    }
+}
+{%- endif %}
 
 /// In production the database connection must be encrypted and its certificate
 /// checked at least as strictly as `sslmode=require`; `prefer` and `allow` fall back to
@@ -293,6 +384,20 @@ pub enum ConfigError {
     ProxyDeclaredWithInProcessTls,
     /// Production with a database URL that does not require TLS.
     DatabaseWithoutTls(&'static str),
+    /// Production without a key-encryption key.
+    KekMissing(&'static str),
+    /// Production with the published development key.
+    DevelopmentKek(&'static str),
+    /// The key file cannot be read.
+    KekUnreadable {
+        name: &'static str,
+        path: String,
+        reason: String,
+    },
+    /// The key file is readable by others than its owner.
+    KekFileTooOpen { name: &'static str, path: String },
+    /// The key is not 32 bytes in base64.
+    KekInvalid(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -329,6 +434,29 @@ impl fmt::Display for ConfigError {
                 "APP_ENV=production refuses a database connection without TLS: add \
                  sslmode=require (or verify-ca, verify-full) to {name}"
             ),
+            Self::KekMissing(name) => write!(
+                f,
+                "APP_ENV=production needs the key-encryption key that protects the PHI \
+                 columns: set {name} (generate one with `{{crate_name}} generate-kek`)"
+            ),
+            Self::DevelopmentKek(name) => write!(
+                f,
+                "APP_ENV=production refuses the development key-encryption key in {name}: it \
+                 is public and protects nothing; generate one with `{{crate_name}} generate-kek`"
+            ),
+            Self::KekUnreadable { name, path, reason } => {
+                write!(f, "{name}={path:?} cannot be read: {reason}")
+            }
+            Self::KekFileTooOpen { name, path } => write!(
+                f,
+                "{name}={path:?} is readable by other users: make it readable by the \
+                 service's user only (chmod 600 {path:?})"
+            ),
+            Self::KekInvalid(name) => write!(
+                f,
+                "{name} does not hold a key-encryption key: expected 32 bytes in standard \
+                 base64 (44 characters), as `{{crate_name}} generate-kek` prints"
+            ),
         }
     }
 }
@@ -357,6 +485,54 @@ impl fmt::Display for TlsTermination {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// A key-encryption key as the key provider gives it: the value of [`KEK_VARIABLE`]
+    /// (a 0600 file's path, or the base64 itself). The file goes when this is dropped.
+    struct ProvidedKey {
+        kek: Kek,
+        value: String,
+        file: Option<PathBuf>,
+    }
+
+    impl Drop for ProvidedKey {
+        fn drop(&mut self) {
+            if let Some(file) = &self.file {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+
+    fn provided(kek: Kek) -> ProvidedKey {
+{%- if key_provider == "file" %}
+        let file = key_file(&kek.to_base64(), 0o600);
+        ProvidedKey {
+            kek,
+            value: file.display().to_string(),
+            file: Some(file),
+        }
+{%- else %}
+        ProvidedKey {
+            value: kek.to_base64(),
+            kek,
+            file: None,
+        }
+{%- endif %}
+    }
+
+    fn production_key() -> ProvidedKey {
+        provided(Kek::generate().unwrap())
+    }
+{%- if key_provider == "file" %}
+
+    /// A key file with `contents` and the Unix `mode`, in the temporary directory.
+    fn key_file(contents: &str, mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+{%- endif %}
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars
@@ -463,10 +639,12 @@ mod tests {
                 config(&[("APP_ENV", "production")]),
                 Err(ConfigError::TlsFilesMissingInProduction)
             );
+            let key = production_key();
             let started = config(&[
                 ("APP_ENV", "production"),
                 ("TLS_CERT_FILE", "/etc/service/tls/chain.pem"),
                 ("TLS_KEY_FILE", "/etc/service/tls/key.pem"),
+                (KEK_VARIABLE, key.value.as_str()),
             ])
             .unwrap();
             assert_eq!(
@@ -517,7 +695,12 @@ mod tests {
 
     #[test]
     fn production_start_follows_the_generated_tls_answer() {
-        let result = config(&[("APP_ENV", "production"), ("BEHIND_TLS_PROXY", "true")]);
+        let key = production_key();
+        let result = config(&[
+            ("APP_ENV", "production"),
+            ("BEHIND_TLS_PROXY", "true"),
+            (KEK_VARIABLE, key.value.as_str()),
+        ]);
         match TLS_TERMINATION {
             TlsTermination::Proxy => assert!(result.is_ok()),
             TlsTermination::Rustls => {
@@ -616,4 +799,108 @@ mod tests {
             Ok(vec!["https://app.example.org".to_owned()])
         );
     }
+
+    #[test]
+    fn development_runs_on_the_development_key_unless_one_is_given() {
+        assert_eq!(
+            config(&[]).unwrap().keks,
+            KekRing::single(Kek::development())
+        );
+        let key = production_key();
+        let config = config(&[(KEK_VARIABLE, key.value.as_str())]).unwrap();
+        assert_eq!(config.keks.current, key.kek);
+        assert_eq!(config.keks.previous, None);
+    }
+
+    /// Production variables that pass every other check, plus `extra`.
+    fn production(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars = vec![
+            ("APP_ENV", "production"),
+            ("TLS_CERT_FILE", "/etc/service/tls/chain.pem"),
+            ("TLS_KEY_FILE", "/etc/service/tls/key.pem"),
+        ];
+        if TLS_TERMINATION == TlsTermination::Proxy {
+            vars = vec![("APP_ENV", "production"), ("BEHIND_TLS_PROXY", "true")];
+        }
+        vars.extend_from_slice(extra);
+        config(&vars)
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_key_encryption_key() {
+        assert_eq!(production(&[]), Err(ConfigError::KekMissing(KEK_VARIABLE)));
+        let key = production_key();
+        assert!(production(&[(KEK_VARIABLE, key.value.as_str())]).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_the_development_key() {
+        let development = provided(Kek::development());
+        let error = production(&[(KEK_VARIABLE, development.value.as_str())]).unwrap_err();
+        assert_eq!(error, ConfigError::DevelopmentKek(KEK_VARIABLE));
+        assert!(error.to_string().contains("development key"), "{error}");
+        let key = production_key();
+        assert_eq!(
+            production(&[
+                (KEK_VARIABLE, key.value.as_str()),
+                (PREVIOUS_KEK_VARIABLE, development.value.as_str()),
+            ]),
+            Err(ConfigError::DevelopmentKek(PREVIOUS_KEK_VARIABLE))
+        );
+    }
+
+    #[test]
+    fn a_rotation_holds_the_current_and_the_previous_key() {
+        let current = production_key();
+        let previous = production_key();
+        let config = production(&[
+            (KEK_VARIABLE, current.value.as_str()),
+            (PREVIOUS_KEK_VARIABLE, previous.value.as_str()),
+        ])
+        .unwrap();
+        assert_eq!(config.keks.current, current.kek);
+        assert_eq!(config.keks.previous, Some(previous.kek.clone()));
+    }
+{%- if key_provider == "file" %}
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let kek = Kek::generate().unwrap();
+        let open = key_file(&kek.to_base64(), 0o644);
+        let path = open.display().to_string();
+        let error = config(&[(KEK_VARIABLE, path.as_str())]).unwrap_err();
+        std::fs::remove_file(&open).unwrap();
+        assert_eq!(
+            error,
+            ConfigError::KekFileTooOpen {
+                name: KEK_VARIABLE,
+                path: path.clone(),
+            }
+        );
+        assert!(error.to_string().contains("chmod 600"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_or_malformed_key_file_is_named() {
+        let error = config(&[(KEK_VARIABLE, "/nonexistent/kek")]).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::KekUnreadable { .. }),
+            "{error}"
+        );
+        let bad = key_file("not a key", 0o600);
+        let path = bad.display().to_string();
+        let error = config(&[(KEK_VARIABLE, path.as_str())]).unwrap_err();
+        std::fs::remove_file(&bad).unwrap();
+        assert_eq!(error, ConfigError::KekInvalid(KEK_VARIABLE));
+        assert!(!error.to_string().contains("not a key"), "{error}");
+    }
+{%- else %}
+
+    #[test]
+    fn a_malformed_key_is_refused_without_echoing_it() {
+        let error = config(&[(KEK_VARIABLE, "bm90IGEga2V5")]).unwrap_err();
+        assert_eq!(error, ConfigError::KekInvalid(KEK_VARIABLE));
+        assert!(!error.to_string().contains("bm90IGEga2V5"), "{error}");
+    }
+{%- endif %}
 }

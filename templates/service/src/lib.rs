@@ -4,10 +4,11 @@
 //! - [`config`]: settings from the environment, and the answers given at generation;
 //! - [`routes`]: the HTTP API, one module per resource;
 //! - [`audit`]: the hash-chained audit trail every access writes to;
-//! - [`egress`]: the only way data leaves, to the vendors of `compliance/vendors.toml`;
+//! - [`crypto`]: encryption of the PHI columns, the key ring and key rotation;
 //! - [`auth`]: passwords, TOTP, sessions, throttling, roles;
 //! - [`models`]: the stored records, one module per table;
 //! - [`db`]: connections, migrations, the per-request clinic scope;
+//! - [`egress`]: the only way data leaves, to the vendors of `compliance/vendors.toml`;
 //! - [`accounts`], [`seed`]: account administration and synthetic development data;
 //! - [`middleware`]: the layers every request passes through;
 //! - [`logging`]: structured JSON logs.
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod egress;
 pub mod error;

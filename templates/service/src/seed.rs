@@ -23,9 +23,11 @@ use crate::accounts::{self, AccountError, ClinicChoice, NewUser};
 use crate::auth::Role;
 use crate::auth::password::{Password, PasswordHasher};
 use crate::config::Environment;
+use crate::crypto::Keyring;
+use crate::crypto::keyring::KeyError;
 use crate::db::{self, Deployment};
 use crate::models::ClinicalRecords;
-use crate::models::ids::ClinicId;
+use crate::models::ids::{ClinicId, to_uuid};
 use crate::models::patient::{NewPatient, Patients};
 
 /// The seed `seed` uses unless told otherwise.
@@ -89,6 +91,8 @@ pub enum SeedError {
     Database(#[from] db::DbError),
     #[error("cannot store a synthetic record: {0}")]
     Record(#[from] crate::error::ApiError),
+    #[error("encryption keys: {0}")]
+    Keys(#[from] KeyError),
     #[error("cannot write the accounts file: {0}")]
     Write(std::io::Error),
 }
@@ -112,6 +116,7 @@ impl From<sqlx::Error> for SeedError {
 pub async fn seed(
     pool: &PgPool,
     hasher: &PasswordHasher,
+    keyring: &Keyring,
     environment: Environment,
     options: &SeedOptions,
 ) -> Result<Seeded, SeedError> {
@@ -163,9 +168,10 @@ pub async fn seed(
         seeded.clinics.push(clinic);
 
         let mut tx = db::begin_scoped(pool, clinic, None).await?;
+        let keys = keyring.for_clinic(pool, &mut tx, to_uuid(clinic)).await?;
         for number in 1..=options.patients_per_clinic {
             let patient = synthetic_patient(&mut rng, letter, number);
-            Patients::create(&mut tx, patient).await?;
+            Patients::create(&mut tx, &keys, patient).await?;
             seeded.patients += 1;
         }
         tx.commit().await?;

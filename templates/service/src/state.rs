@@ -1,5 +1,5 @@
 //! What every handler can reach: the database pool (as the service role), the clock, the
-//! password hasher and the session policy.
+//! password hasher, the session policy, the encryption key ring and the egress client.
 
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ use crate::auth::rate_limit::AuthRateLimit;
 use crate::auth::session::SessionPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::crypto::Keyring;
+use crate::egress::{EgressClient, EgressError};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,12 +28,20 @@ pub struct AppState {
     pub auth_rate_limit: AuthRateLimit,
     /// Origins whose scripts may call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
     pub cors_allowed_origins: Vec<HeaderValue>,
+    /// The key-encryption keys and each clinic's unwrapped keys.
+    pub keyring: Arc<Keyring>,
+    /// The only way PHI leaves the service: to the vendors in `compliance/vendors.toml`
+    /// (SPEC 4.2.9).
+    pub egress: Arc<EgressClient>,
 }
 
 impl AppState {
-    /// The state the service runs with: the system clock, hashing on half the CPUs.
-    pub fn new(pool: PgPool, config: &Config) -> Self {
-        Self {
+    /// The state the service runs with: the system clock, hashing on half the CPUs. Fails
+    /// when the vendor list built into the service does not hold (the service refuses to
+    /// start rather than run without its egress rules).
+    pub fn new(pool: PgPool, config: &Config) -> Result<Self, EgressError> {
+        Ok(Self {
+            egress: Arc::new(EgressClient::new(pool.clone())?),
             pool,
             clock: Arc::new(SystemClock),
             hasher: PasswordHasher::for_this_machine(),
@@ -43,7 +53,8 @@ impl AppState {
                 .iter()
                 .filter_map(|origin| HeaderValue::from_str(origin).ok())
                 .collect(),
-        }
+            keyring: Arc::new(Keyring::new(config.keks.clone())),
+        })
     }
 
     /// The same state on another clock (tests move a manual one).

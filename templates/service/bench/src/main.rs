@@ -8,8 +8,13 @@
 //! It reports ratios against a baseline measured in the same run, on the same machine,
 //! so the figures compare across machines:
 //!
-//! 1. `GET /healthz` (no session, no database): the baseline throughput and latency;
-//! 2. `GET /patients/{id}` with a session (session check, clinic-scoped transaction, read);
+//! 1. `GET /healthz` (no session, no database): the floor of throughput and latency;
+//! 2. the cost of the controls: `GET /patients/{id}` (session check, clinic-scoped
+//!    transaction under row-level security, decryption of every PHI field, an audit event
+//!    in the same transaction) side by side with a baseline handler in the same service
+//!    that reads the same row after the same session check with no audit, no decryption
+//!    and no RLS context ([`baseline`]); the two alternate in rounds under the same load,
+//!    and the target is at least 60% of the baseline's throughput with a p99 under 2x;
 //! 3. `POST /auth/login` latency, one at a time (Argon2id at the configured cost);
 //! 4. reads as in 2 while `--storm` clients log in without pause: the p99 of the reads
 //!    against 2's, which shows whether password hashing stays off the async workers.
@@ -18,6 +23,7 @@
 //! 127.0.0.1 only.
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -31,15 +37,26 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use ::{{crate_name}}::accounts::{self, ClinicChoice, NewUser};
 use ::{{crate_name}}::auth::password::{self, Password, PasswordHasher};
 use ::{{crate_name}}::auth::{Role, totp};
 use ::{{crate_name}}::clock::{Clock, SystemClock};
 use ::{{crate_name}}::config::{Config, Environment};
+use ::{{crate_name}}::crypto::Keyring;
 use ::{{crate_name}}::seed::{self, SeedOptions};
 use ::{{crate_name}}::{AppState, db};
+
+mod baseline;
+
+/// Rounds in which the protected read and its baseline alternate.
+const ROUNDS: u32 = 3;
+/// The targets of the controls benchmark: the protected read keeps at least this share
+/// of the baseline's throughput...
+const TARGET_THROUGHPUT: f64 = 0.60;
+/// ...and its p99 latency stays under this multiple of the baseline's.
+const TARGET_P99: f64 = 2.0;
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -125,6 +142,7 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
     let seeded = seed::seed(
         &pool,
         &PasswordHasher::for_this_machine(),
+        &Keyring::new(config.keks.clone()),
         Environment::Development,
         &SeedOptions::default(),
     )
@@ -138,10 +156,20 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopped = Arc::clone(&stop);
     let service = roles.service.clone();
+    let superuser = cluster.superuser_url("bench");
     server.spawn(async move {
         let pool = db::connect(service).await?;
+        let unscoped = PgPoolOptions::new()
+            .max_connections(10)
+            .connect(&superuser)
+            .await?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        ::{{crate_name}}::serve(listener, AppState::new(pool, &config), async move {
+        let app = baseline::router(AppState::new(pool, &config)?, unscoped);
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             stopped.notified().await;
         })
         .await?;
@@ -200,8 +228,43 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
     let baseline = load(&client, &format!("{base}/healthz"), &tokens, duration, None).await;
     report("GET /healthz (baseline)", &baseline, None);
 
-    let reads = load(&client, &read_uri, &tokens, duration, None).await;
-    report("GET /patients/{id}", &reads, Some(&baseline));
+    // The cost of the controls, side by side: the two alternate in rounds, so both see
+    // the same machine, cache and database state.
+    let unprotected_uri = format!("{base}{}", baseline::PATH.replace("{id}", &patient));
+    let slice = duration / ROUNDS;
+    let (mut unprotected, mut reads) = (Run::default(), Run::default());
+    for _ in 0..ROUNDS {
+        unprotected.absorb(load(&client, &unprotected_uri, &tokens, slice, None).await);
+        reads.absorb(load(&client, &read_uri, &tokens, slice, None).await);
+    }
+    say(format!(
+        "the cost of the controls ({ROUNDS} alternating rounds, {} connections):",
+        tokens.len()
+    ));
+    report(
+        "  baseline: same session check, no RLS context, no decryption, no audit",
+        &unprotected,
+        Some(&baseline),
+    );
+    report(
+        "  GET /patients/{id}: RLS, decryption, audit event in the transaction",
+        &reads,
+        Some(&unprotected),
+    );
+    let throughput = reads.throughput() / unprotected.throughput().max(0.001);
+    let p99 = ms(percentile(&reads.latencies, 0.99))
+        / ms(percentile(&unprotected.latencies, 0.99)).max(0.001);
+    say(format!(
+        "  target: throughput at least {:.0}% of the baseline's ({}: {:.0}%), p99 under {TARGET_P99:.1}x ({}: {p99:.2}x)",
+        TARGET_THROUGHPUT * 100.0,
+        if throughput >= TARGET_THROUGHPUT {
+            "met"
+        } else {
+            "NOT met"
+        },
+        throughput * 100.0,
+        if p99 < TARGET_P99 { "met" } else { "NOT met" },
+    ));
 
     let mut logins = Vec::new();
     for _ in 0..settings.logins {
@@ -310,12 +373,29 @@ fn report(name: &str, run: &Run, baseline: Option<&Run>) {
     say(line);
 }
 
+#[derive(Default)]
 struct Run {
     latencies: Vec<Duration>,
     elapsed: Duration,
     errors: usize,
     logins_ok: usize,
     logins_busy: usize,
+}
+
+impl Run {
+    fn throughput(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(0.001)
+    }
+
+    /// Adds `other`'s requests and time to this run's.
+    fn absorb(&mut self, other: Run) {
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+        self.elapsed += other.elapsed;
+        self.errors += other.errors;
+        self.logins_ok += other.logins_ok;
+        self.logins_busy += other.logins_busy;
+    }
 }
 
 struct Storm {

@@ -8,6 +8,8 @@
 //! on logout, after the idle timeout, at the absolute timeout, and when its account is
 //! disabled; each end deletes the row, so it is over on the server.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use chrono::{DateTime, Duration, Utc};
@@ -16,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::roles::{Action, Resource, Role};
 use crate::config::Config;
+use crate::crypto::ClinicKeys;
 use crate::db::{self, Tx};
 use crate::error::ApiError;
 use crate::models::ids::{ClinicId, UserId, to_uuid};
@@ -252,6 +255,8 @@ pub async fn authenticate(
 pub struct Caller {
     pub user: CurrentUser,
     pub tx: Tx,
+    /// The clinic's encryption keys, to seal and open its PHI columns.
+    pub keys: Arc<ClinicKeys>,
     /// Who acts, from where, for the audit trail.
     pub audit: AuditContext,
 }
@@ -331,8 +336,17 @@ impl FromRequestParts<AppState> for Caller {
             state.clock.now(),
         )
         .await?;
+        let keys = state
+            .keyring
+            .for_clinic(
+                &state.pool,
+                &mut authenticated.tx,
+                to_uuid(authenticated.user.clinic_id),
+            )
+            .await?;
         Ok(Caller {
             user: authenticated.user,
+            keys,
             tx: authenticated.tx,
             audit: authenticated.audit,
         })

@@ -1,5 +1,5 @@
 //! Appointments: scheduled visits (module `appointments`).
-//! [`AppointmentRow::into_appointment`] is the one place rows become appointments.
+//! [`AppointmentRow::open`] is the one place rows become appointments.
 
 use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
@@ -8,9 +8,13 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ids::{AppointmentId, PatientId, from_uuid, to_uuid};
-use super::{ClinicalRecords, MAX_PAGE, present};
+use super::{ClinicalRecords, MAX_PAGE, present, seal_reason};
 use crate::auth::Resource;
+use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+
+/// Encrypted like the patients' columns; the times stay plaintext (see the migration).
+const REASON: Field = Field::new("appointments", "reason");
 
 /// Where an appointment stands (after FHIR's `Appointment.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,23 +100,27 @@ struct AppointmentRow {
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     status: String,
-    reason: Option<String>,
+    reason: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 impl AppointmentRow {
-    fn into_appointment(self) -> Appointment {
-        Appointment {
+    fn open(self, keys: &ClinicKeys) -> Result<Appointment, CryptoError> {
+        Ok(Appointment {
+            reason: Phi::new(
+                self.reason
+                    .map(|reason| keys.open_text(REASON, self.id, &reason))
+                    .transpose()?,
+            ),
             id: from_uuid(self.id),
             patient_id: from_uuid(self.patient_id),
             starts_at: Phi::new(self.starts_at),
             ends_at: Phi::new(self.ends_at),
             status: AppointmentStatus::parse(&self.status),
-            reason: Phi::new(self.reason),
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        })
     }
 }
 
@@ -133,6 +141,7 @@ impl ClinicalRecords for Appointments {
 
     async fn list(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         after: Option<AppointmentId>,
         limit: i64,
     ) -> Result<Vec<Appointment>, ApiError> {
@@ -149,30 +158,38 @@ impl ClinicalRecords for Appointments {
         .await?;
         Ok(rows
             .into_iter()
-            .map(AppointmentRow::into_appointment)
-            .collect())
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 
-    async fn create(tx: &mut PgConnection, new: NewAppointment) -> Result<Appointment, ApiError> {
+    async fn create(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        new: NewAppointment,
+    ) -> Result<Appointment, ApiError> {
+        let id = Uuid::new_v4();
+        let reason = seal_reason(keys, REASON, id, new.reason.expose().as_deref())?;
         let row = sqlx::query_as!(
             AppointmentRow,
-            "INSERT INTO appointments (patient_id, starts_at, ends_at, status, reason)
-             SELECT p.id, $2::timestamptz, $3::timestamptz, 'booked', $4::text
+            "INSERT INTO appointments (id, patient_id, starts_at, ends_at, status, reason)
+             SELECT $5, p.id, $2::timestamptz, $3::timestamptz, 'booked', $4::bytea
              FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
              RETURNING id, patient_id, starts_at, ends_at, status, reason, created_at, updated_at",
             to_uuid(new.patient_id),
             new.starts_at.expose(),
             new.ends_at.expose(),
-            new.reason.expose().as_deref()
+            reason,
+            id
         )
         .fetch_optional(tx)
         .await?
         .ok_or(ApiError::NotFound)?;
-        Ok(row.into_appointment())
+        Ok(row.open(keys)?)
     }
 
     async fn read(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: AppointmentId,
     ) -> Result<Option<Appointment>, ApiError> {
         let row = sqlx::query_as!(
@@ -183,11 +200,12 @@ impl ClinicalRecords for Appointments {
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(AppointmentRow::into_appointment))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn update(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: AppointmentId,
         changes: AppointmentChanges,
     ) -> Result<Option<Appointment>, ApiError> {
@@ -206,14 +224,19 @@ impl ClinicalRecords for Appointments {
             changes.ends_at.as_ref().map(|at| *at.expose()),
             changes.status.map(AppointmentStatus::as_str),
             changes.reason.is_some(),
-            changes
-                .reason
-                .as_ref()
-                .and_then(|reason| reason.expose().as_deref())
+            seal_reason(
+                keys,
+                REASON,
+                to_uuid(id),
+                changes
+                    .reason
+                    .as_ref()
+                    .and_then(|reason| reason.expose().as_deref())
+            )?
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(AppointmentRow::into_appointment))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn delete(tx: &mut PgConnection, id: AppointmentId) -> Result<bool, ApiError> {
@@ -230,6 +253,7 @@ impl ClinicalRecords for Appointments {
 
     async fn search(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         search: AppointmentSearch,
     ) -> Result<Vec<Appointment>, ApiError> {
         let rows = sqlx::query_as!(
@@ -244,7 +268,7 @@ impl ClinicalRecords for Appointments {
         .await?;
         Ok(rows
             .into_iter()
-            .map(AppointmentRow::into_appointment)
-            .collect())
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 }

@@ -2,9 +2,9 @@
 //! clinician's time-limited access to one restricted patient, with a mandatory reason,
 //! flagged until an auditor reviews it. HIPAA 164.312(a)(2)(ii) emergency access.
 //!
-//! The reason is PHI (it may carry clinical context): [`break_glass`] is the one place it
-//! is written and [`GrantRow::into_grant`] the one place it is read, so its storage (e.g.
-//! as ciphertext) can change here alone.
+//! The reason is PHI (it may carry clinical context), stored as AES-256-GCM ciphertext
+//! bound to its grant (`crate::crypto`): [`break_glass`] is the one place it is sealed and
+//! [`GrantRow::open`] the one place it is opened.
 
 use chrono::{DateTime, Duration, Utc};
 use phi_guard::{Phi, PhiResponse, RedactedDebug, opaque_id};
@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::MAX_PAGE;
 use super::ids::{PatientId, UserId, from_uuid, to_uuid};
+use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+
+const REASON: Field = Field::new("emergency_access", "reason");
 
 /// How long a break-glass grant lasts. The database sets it (the default of
 /// `emergency_access.expires_at`; the service may not choose it), and a test checks the two
@@ -22,7 +25,7 @@ use crate::error::ApiError;
 pub const EMERGENCY_ACCESS_LIFETIME: Duration = Duration::minutes(60);
 
 /// The shortest reason accepted, in characters once trimmed: a word or two does not
-/// justify breaking the glass. The database checks the same bounds.
+/// justify breaking the glass.
 pub const MIN_REASON_CHARS: usize = 20;
 /// The longest reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 2000;
@@ -87,7 +90,7 @@ struct GrantRow {
     id: Uuid,
     patient_id: Uuid,
     user_id: Uuid,
-    reason: String,
+    reason: Vec<u8>,
     granted_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     reviewed_at: Option<DateTime<Utc>>,
@@ -95,17 +98,17 @@ struct GrantRow {
 }
 
 impl GrantRow {
-    fn into_grant(self) -> Grant {
-        Grant {
+    fn open(self, keys: &ClinicKeys) -> Result<Grant, CryptoError> {
+        Ok(Grant {
+            reason: Phi::new(keys.open_text(REASON, self.id, &self.reason)?),
             id: from_uuid(self.id),
             patient_id: from_uuid(self.patient_id),
             user_id: from_uuid(self.user_id),
-            reason: Phi::new(self.reason),
             granted_at: self.granted_at,
             expires_at: self.expires_at,
             reviewed_at: self.reviewed_at,
             reviewed_by: self.reviewed_by.map(from_uuid),
-        }
+        })
     }
 }
 
@@ -118,15 +121,19 @@ impl GrantRow {
 /// of the failed attempt.
 pub async fn break_glass(
     tx: &mut PgConnection,
+    keys: &ClinicKeys,
     patient: PatientId,
     reason: Phi<&str>,
 ) -> Result<Option<Granted>, ApiError> {
+    let id = Uuid::new_v4();
+    let sealed = keys.seal_text(REASON, id, reason.expose())?;
     let mut savepoint = tx.begin().await?;
     let inserted = sqlx::query!(
-        "INSERT INTO emergency_access (patient_id, reason) VALUES ($1, $2)
+        "INSERT INTO emergency_access (id, patient_id, reason) VALUES ($1, $2, $3)
          RETURNING id, patient_id, expires_at",
+        id,
         to_uuid(patient),
-        *reason.expose()
+        sealed
     )
     .fetch_one(&mut *savepoint)
     .await;
@@ -150,6 +157,7 @@ pub async fn break_glass(
 /// Up to `limit` grants no auditor has reviewed yet, after `after`, in id order.
 pub async fn unreviewed(
     tx: &mut PgConnection,
+    keys: &ClinicKeys,
     after: Option<EmergencyAccessId>,
     limit: i64,
 ) -> Result<Vec<Grant>, ApiError> {
@@ -164,13 +172,17 @@ pub async fn unreviewed(
     )
     .fetch_all(tx)
     .await?;
-    Ok(rows.into_iter().map(GrantRow::into_grant).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| row.open(keys))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Marks the unreviewed grant `id` reviewed by the transaction's user; `None` when there
 /// is no such grant, or it was reviewed already (a review is final).
 pub async fn review(
     tx: &mut PgConnection,
+    keys: &ClinicKeys,
     id: EmergencyAccessId,
 ) -> Result<Option<Grant>, ApiError> {
     let row = sqlx::query_as!(
@@ -183,5 +195,5 @@ pub async fn review(
     )
     .fetch_optional(tx)
     .await?;
-    Ok(row.map(GrantRow::into_grant))
+    Ok(row.map(|row| row.open(keys)).transpose()?)
 }

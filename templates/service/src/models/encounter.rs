@@ -1,5 +1,5 @@
 //! Encounters: visits, admissions and calls (module `encounters`).
-//! [`EncounterRow::into_encounter`] is the one place rows become encounters.
+//! [`EncounterRow::open`] is the one place rows become encounters.
 
 use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
@@ -8,9 +8,13 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
-use super::{ClinicalRecords, MAX_PAGE, present};
+use super::{ClinicalRecords, MAX_PAGE, present, seal_reason};
 use crate::auth::Resource;
+use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+
+/// Encrypted like the patients' columns; the times stay plaintext (see the migration).
+const REASON: Field = Field::new("encounters", "reason");
 
 /// The setting of an encounter (after FHIR's `Encounter.class`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +100,7 @@ struct EncounterRow {
     id: Uuid,
     patient_id: Uuid,
     class: String,
-    reason: Option<String>,
+    reason: Option<Vec<u8>>,
     started_at: DateTime<Utc>,
     ended_at: Option<DateTime<Utc>>,
     created_by: Uuid,
@@ -105,18 +109,22 @@ struct EncounterRow {
 }
 
 impl EncounterRow {
-    fn into_encounter(self) -> Encounter {
-        Encounter {
+    fn open(self, keys: &ClinicKeys) -> Result<Encounter, CryptoError> {
+        Ok(Encounter {
+            reason: Phi::new(
+                self.reason
+                    .map(|reason| keys.open_text(REASON, self.id, &reason))
+                    .transpose()?,
+            ),
             id: from_uuid(self.id),
             patient_id: from_uuid(self.patient_id),
             class: Phi::new(EncounterClass::parse(&self.class)),
-            reason: Phi::new(self.reason),
             started_at: Phi::new(self.started_at),
             ended_at: Phi::new(self.ended_at),
             created_by: from_uuid(self.created_by),
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        })
     }
 }
 
@@ -137,6 +145,7 @@ impl ClinicalRecords for Encounters {
 
     async fn list(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         after: Option<EncounterId>,
         limit: i64,
     ) -> Result<Vec<Encounter>, ApiError> {
@@ -152,31 +161,45 @@ impl ClinicalRecords for Encounters {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows.into_iter().map(EncounterRow::into_encounter).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 
-    async fn create(tx: &mut PgConnection, new: NewEncounter) -> Result<Encounter, ApiError> {
+    async fn create(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        new: NewEncounter,
+    ) -> Result<Encounter, ApiError> {
         // Only for a patient of this clinic that is not deleted.
+        let id = Uuid::new_v4();
+        let reason = seal_reason(keys, REASON, id, new.reason.expose().as_deref())?;
         let row = sqlx::query_as!(
             EncounterRow,
-            "INSERT INTO encounters (patient_id, class, reason, started_at, ended_at)
-             SELECT p.id, $2::text, $3::text, $4::timestamptz, $5::timestamptz
+            "INSERT INTO encounters (id, patient_id, class, reason, started_at, ended_at)
+             SELECT $6, p.id, $2::text, $3::bytea, $4::timestamptz, $5::timestamptz
              FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
              RETURNING id, patient_id, class, reason, started_at, ended_at, created_by,
                        created_at, updated_at",
             to_uuid(new.patient_id),
             new.class.expose().as_str(),
-            new.reason.expose().as_deref(),
+            reason,
             new.started_at.expose(),
-            *new.ended_at.expose()
+            *new.ended_at.expose(),
+            id
         )
         .fetch_optional(tx)
         .await?
         .ok_or(ApiError::NotFound)?;
-        Ok(row.into_encounter())
+        Ok(row.open(keys)?)
     }
 
-    async fn read(tx: &mut PgConnection, id: EncounterId) -> Result<Option<Encounter>, ApiError> {
+    async fn read(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        id: EncounterId,
+    ) -> Result<Option<Encounter>, ApiError> {
         let row = sqlx::query_as!(
             EncounterRow,
             "SELECT id, patient_id, class, reason, started_at, ended_at, created_by,
@@ -186,11 +209,12 @@ impl ClinicalRecords for Encounters {
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(EncounterRow::into_encounter))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn update(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: EncounterId,
         changes: EncounterChanges,
     ) -> Result<Option<Encounter>, ApiError> {
@@ -208,17 +232,22 @@ impl ClinicalRecords for Encounters {
             to_uuid(id),
             changes.class.as_ref().map(|class| class.expose().as_str()),
             changes.reason.is_some(),
-            changes
-                .reason
-                .as_ref()
-                .and_then(|reason| reason.expose().as_deref()),
+            seal_reason(
+                keys,
+                REASON,
+                to_uuid(id),
+                changes
+                    .reason
+                    .as_ref()
+                    .and_then(|reason| reason.expose().as_deref())
+            )?,
             changes.started_at.as_ref().map(|at| *at.expose()),
             changes.ended_at.is_some(),
             changes.ended_at.as_ref().and_then(|at| *at.expose())
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(EncounterRow::into_encounter))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn delete(tx: &mut PgConnection, id: EncounterId) -> Result<bool, ApiError> {
@@ -235,6 +264,7 @@ impl ClinicalRecords for Encounters {
 
     async fn search(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         search: EncounterSearch,
     ) -> Result<Vec<Encounter>, ApiError> {
         let rows = sqlx::query_as!(
@@ -248,6 +278,9 @@ impl ClinicalRecords for Encounters {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows.into_iter().map(EncounterRow::into_encounter).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 }

@@ -8,8 +8,10 @@ use std::future::Future;
 use phi_guard::{OpaqueId, ResponseBody, UrlSafe};
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::auth::Resource;
+use crate::crypto::{ClinicKeys, Field};
 use crate::error::ApiError;
 
 {% if modules contains "appointments" %}pub mod appointment;
@@ -26,13 +28,35 @@ pub mod note;
 pub mod patient;
 pub mod restriction;
 pub mod session;
+pub mod tenant_key;
 pub mod user;
 
 /// The most records one page holds.
 pub const MAX_PAGE: i64 = 200;
 
+/// The longest reason of an encounter or appointment, in characters.
+pub const MAX_REASON: usize = 2000;
+
+/// An optional reason, sealed for `field` of the record `row`, once it is within
+/// [`MAX_REASON`]: the column holds ciphertext, so the bound is checked here.
+pub fn seal_reason(
+    keys: &ClinicKeys,
+    field: Field,
+    row: Uuid,
+    reason: Option<&str>,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(reason) = reason else {
+        return Ok(None);
+    };
+    if reason.chars().count() > MAX_REASON {
+        return Err(ApiError::Invalid("reason must be at most 2000 characters"));
+    }
+    Ok(Some(keys.seal_text(field, row, reason)?))
+}
+
 /// The stored records of one clinical resource (patients, encounters, ...): what the HTTP
-/// routes in `routes::resource` serve, each behind the access matrix.
+/// routes in `routes::resource` serve, each behind the access matrix. `keys` are the
+/// clinic's: the PHI columns are sealed and opened with them (`crate::crypto`).
 pub trait ClinicalRecords: Send + Sync + 'static {
     /// The row of the access matrix that covers these records.
     const RESOURCE: Resource;
@@ -53,22 +77,26 @@ pub trait ClinicalRecords: Send + Sync + 'static {
     /// Up to `limit` records with ids after `after`, in id order.
     fn list(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         after: Option<Self::Id>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Self::Record>, ApiError>> + Send;
 
     fn create(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         new: Self::New,
     ) -> impl Future<Output = Result<Self::Record, ApiError>> + Send;
 
     fn read(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: Self::Id,
     ) -> impl Future<Output = Result<Option<Self::Record>, ApiError>> + Send;
 
     fn update(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: Self::Id,
         changes: Self::Changes,
     ) -> impl Future<Output = Result<Option<Self::Record>, ApiError>> + Send;
@@ -81,6 +109,7 @@ pub trait ClinicalRecords: Send + Sync + 'static {
 
     fn search(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         search: Self::Search,
     ) -> impl Future<Output = Result<Vec<Self::Record>, ApiError>> + Send;
 }

@@ -1,5 +1,6 @@
 //! Clinical notes (module `notes`): clinician-only, by the minimum-necessary rule.
-//! [`NoteRow::into_note`] is the one place rows become notes.
+//! [`NoteRow::open`] is the one place rows become notes: the body is AES-256-GCM
+//! ciphertext in the table, sealed with the clinic's data key (`crate::crypto`).
 
 use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
@@ -10,7 +11,22 @@ use uuid::Uuid;
 use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
 use super::{ClinicalRecords, MAX_PAGE};
 use crate::auth::Resource;
+use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+
+const BODY: Field = Field::new("notes", "body");
+
+/// The longest note, in characters.
+const MAX_BODY: usize = 100_000;
+
+/// A note's body, sealed to its row `id`, once it is within bounds.
+fn seal_body(keys: &ClinicKeys, id: Uuid, body: &str) -> Result<Vec<u8>, ApiError> {
+    let length = body.chars().count();
+    if body.trim().is_empty() || length > MAX_BODY {
+        return Err(ApiError::Invalid("body must be 1 to 100000 characters"));
+    }
+    Ok(keys.seal_text(BODY, id, body)?)
+}
 
 /// A note, as the API returns it.
 #[derive(PhiResponse, RedactedDebug)]
@@ -50,22 +66,22 @@ pub struct NoteSearch {
 struct NoteRow {
     id: Uuid,
     patient_id: Uuid,
-    body: String,
+    body: Vec<u8>,
     author_id: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 impl NoteRow {
-    fn into_note(self) -> Note {
-        Note {
+    fn open(self, keys: &ClinicKeys) -> Result<Note, CryptoError> {
+        Ok(Note {
+            body: Phi::new(keys.open_text(BODY, self.id, &self.body)?),
             id: from_uuid(self.id),
             patient_id: from_uuid(self.patient_id),
-            body: Phi::new(self.body),
             author_id: from_uuid(self.author_id),
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        })
     }
 }
 
@@ -86,6 +102,7 @@ impl ClinicalRecords for Notes {
 
     async fn list(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         after: Option<NoteId>,
         limit: i64,
     ) -> Result<Vec<Note>, ApiError> {
@@ -100,25 +117,39 @@ impl ClinicalRecords for Notes {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows.into_iter().map(NoteRow::into_note).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 
-    async fn create(tx: &mut PgConnection, new: NewNote) -> Result<Note, ApiError> {
+    async fn create(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        new: NewNote,
+    ) -> Result<Note, ApiError> {
+        let id = Uuid::new_v4();
+        let body = seal_body(keys, id, new.body.expose())?;
         let row = sqlx::query_as!(
             NoteRow,
-            "INSERT INTO notes (patient_id, body)
-             SELECT p.id, $2::text FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
+            "INSERT INTO notes (id, patient_id, body)
+             SELECT $3, p.id, $2::bytea FROM patients p WHERE p.id = $1 AND p.deleted_at IS NULL
              RETURNING id, patient_id, body, author_id, created_at, updated_at",
             to_uuid(new.patient_id),
-            new.body.expose()
+            body,
+            id
         )
         .fetch_optional(tx)
         .await?
         .ok_or(ApiError::NotFound)?;
-        Ok(row.into_note())
+        Ok(row.open(keys)?)
     }
 
-    async fn read(tx: &mut PgConnection, id: NoteId) -> Result<Option<Note>, ApiError> {
+    async fn read(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        id: NoteId,
+    ) -> Result<Option<Note>, ApiError> {
         let row = sqlx::query_as!(
             NoteRow,
             "SELECT id, patient_id, body, author_id, created_at, updated_at
@@ -127,11 +158,12 @@ impl ClinicalRecords for Notes {
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(NoteRow::into_note))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn update(
         tx: &mut PgConnection,
+        keys: &ClinicKeys,
         id: NoteId,
         changes: NoteChanges,
     ) -> Result<Option<Note>, ApiError> {
@@ -141,11 +173,11 @@ impl ClinicalRecords for Notes {
              WHERE id = $1 AND deleted_at IS NULL
              RETURNING id, patient_id, body, author_id, created_at, updated_at",
             to_uuid(id),
-            changes.body.expose()
+            seal_body(keys, to_uuid(id), changes.body.expose())?
         )
         .fetch_optional(tx)
         .await?;
-        Ok(row.map(NoteRow::into_note))
+        Ok(row.map(|row| row.open(keys)).transpose()?)
     }
 
     async fn delete(tx: &mut PgConnection, id: NoteId) -> Result<bool, ApiError> {
@@ -160,7 +192,11 @@ impl ClinicalRecords for Notes {
         Ok(deleted == 1)
     }
 
-    async fn search(tx: &mut PgConnection, search: NoteSearch) -> Result<Vec<Note>, ApiError> {
+    async fn search(
+        tx: &mut PgConnection,
+        keys: &ClinicKeys,
+        search: NoteSearch,
+    ) -> Result<Vec<Note>, ApiError> {
         let rows = sqlx::query_as!(
             NoteRow,
             "SELECT id, patient_id, body, author_id, created_at, updated_at
@@ -171,6 +207,9 @@ impl ClinicalRecords for Notes {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows.into_iter().map(NoteRow::into_note).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| row.open(keys))
+            .collect::<Result<_, _>>()?)
     }
 }

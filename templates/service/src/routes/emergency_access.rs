@@ -23,6 +23,7 @@ use phi_guard::{PhiJson, SafePath, SafeQuery};
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
+use crate::models::MAX_PAGE;
 use crate::models::emergency_access::{
     self as grants, BreakGlassRequest, EmergencyAccessId, Grant, Granted,
 };
@@ -87,8 +88,13 @@ async fn break_glass(
         .require(Action::Create, Resource::EmergencyAccess, None)
         .await?;
     let request: BreakGlassRequest = body.parse()?;
-    let granted =
-        grants::break_glass(&mut caller.tx, request.patient_id, request.reason()?).await?;
+    let granted = grants::break_glass(
+        &mut caller.tx,
+        &caller.keys,
+        request.patient_id,
+        request.reason()?,
+    )
+    .await?;
     // HIPAA 164.312(b): the grant commits with its break_glass event, or neither does.
     let granted = caller
         .conclude(
@@ -110,9 +116,11 @@ async fn flagged(
     let mut caller = caller
         .require(Action::Read, Resource::EmergencyAccess, None)
         .await?;
-    let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE));
+    // Capped here, not only in the query: a full page at the cap has a next page.
+    let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE)).clamp(1, MAX_PAGE);
     let items = grants::unreviewed(
         &mut caller.tx,
+        &caller.keys,
         paging.after.map(EmergencyAccessId::from),
         limit,
     )
@@ -142,7 +150,7 @@ async fn review(
     let mut caller = caller
         .require(Action::Update, Resource::EmergencyAccess, Some(id.into()))
         .await?;
-    let grant = grants::review(&mut caller.tx, id).await?;
+    let grant = grants::review(&mut caller.tx, &caller.keys, id).await?;
     let grant = caller
         .conclude(
             AuditAction::Update,

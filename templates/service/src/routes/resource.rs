@@ -23,8 +23,8 @@ use serde::Deserialize;
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
-use crate::models::ClinicalRecords;
 use crate::models::ids::to_uuid;
+use crate::models::{ClinicalRecords, MAX_PAGE};
 use crate::routes::{Doc, JsonBody, Route};
 
 /// Records per page unless `limit` says otherwise.
@@ -142,8 +142,15 @@ async fn list<R: ClinicalRecords>(
     SafeQuery(paging): SafeQuery<Paging>,
 ) -> Result<PhiJson<Page<R::Record>>, ApiError> {
     let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
-    let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE));
-    let items = R::list(&mut caller.tx, paging.after.map(R::Id::from), limit).await?;
+    // Capped here, not only in the query: a full page at the cap has a next page.
+    let limit = i64::from(paging.limit.unwrap_or(DEFAULT_PAGE)).clamp(1, MAX_PAGE);
+    let items = R::list(
+        &mut caller.tx,
+        &caller.keys,
+        paging.after.map(R::Id::from),
+        limit,
+    )
+    .await?;
     // HIPAA 164.312(b): one event per record read, in the same transaction.
     let ids = items.iter().map(|item| to_uuid(R::id_of(item)));
     caller
@@ -163,7 +170,7 @@ async fn create<R: ClinicalRecords>(
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<R::Record>), ApiError> {
     let mut caller = caller.require(Action::Create, R::RESOURCE, None).await?;
-    let record = R::create(&mut caller.tx, body.parse()?).await?;
+    let record = R::create(&mut caller.tx, &caller.keys, body.parse()?).await?;
     let id = R::id_of(&record);
     let record = caller
         .conclude(AuditAction::Create, R::RESOURCE, id, Some(record))
@@ -178,7 +185,7 @@ async fn read<R: ClinicalRecords>(
     let mut caller = caller
         .require(Action::Read, R::RESOURCE, Some(id.into()))
         .await?;
-    let record = R::read(&mut caller.tx, id).await?;
+    let record = R::read(&mut caller.tx, &caller.keys, id).await?;
     let record = caller
         .conclude(AuditAction::Read, R::RESOURCE, id.into(), record)
         .await?;
@@ -193,7 +200,7 @@ async fn update<R: ClinicalRecords>(
     let mut caller = caller
         .require(Action::Update, R::RESOURCE, Some(id.into()))
         .await?;
-    let record = R::update(&mut caller.tx, id, body.parse()?).await?;
+    let record = R::update(&mut caller.tx, &caller.keys, id, body.parse()?).await?;
     let record = caller
         .conclude(AuditAction::Update, R::RESOURCE, id.into(), record)
         .await?;
@@ -224,7 +231,7 @@ async fn find<R: ClinicalRecords>(
     body: JsonBody,
 ) -> Result<PhiJson<Vec<R::Record>>, ApiError> {
     let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
-    let records = R::search(&mut caller.tx, body.parse()?).await?;
+    let records = R::search(&mut caller.tx, &caller.keys, body.parse()?).await?;
     let ids = records.iter().map(|record| to_uuid(R::id_of(record)));
     caller
         .record(&Event::each(AuditAction::Search, R::RESOURCE.table(), ids))

@@ -684,8 +684,8 @@ async fn service_role_cannot_forge_extend_or_clear_break_glass_grants() {
         .await
         .unwrap();
     let error = sqlx::query(
-        "INSERT INTO emergency_access (patient_id, reason)
-         VALUES ($1, 'Synthetic reason, long enough to pass')",
+        "INSERT INTO emergency_access (id, patient_id, reason)
+         VALUES (gen_random_uuid(), $1, 'Synthetic reason, long enough to pass')",
     )
     .bind(patient)
     .execute(&mut *tx)

@@ -16,6 +16,7 @@ mod egress;
 {%- if modules contains "encounters" %}
 mod encounters;
 {%- endif %}
+mod encryption;
 mod healthz;
 mod http_hardening;
 mod http_limits;

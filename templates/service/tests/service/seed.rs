@@ -7,8 +7,10 @@ use sqlx::PgPool;
 use ::{{crate_name}}::auth::Role;
 use ::{{crate_name}}::auth::password::PasswordHasher;
 use ::{{crate_name}}::config::Environment;
+use ::{{crate_name}}::crypto::{Kek, KekRing, Keyring};
 use ::{{crate_name}}::db::{self, Deployment};
 use ::{{crate_name}}::models::ClinicalRecords;
+use ::{{crate_name}}::models::ids::to_uuid;
 use ::{{crate_name}}::models::patient::Patients;
 use ::{{crate_name}}::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
 
@@ -24,6 +26,7 @@ async fn seeded(db: &TestDb, options: &SeedOptions) -> (PgPool, Seeded) {
     let seeded = seed::seed(
         &pool,
         &PasswordHasher::new(2),
+        &development_keys(),
         Environment::Development,
         options,
     )
@@ -37,7 +40,11 @@ async fn patients(pool: &PgPool, seeded: &Seeded) -> Vec<(String, String, String
     let mut all = Vec::new();
     for clinic in &seeded.clinics {
         let mut tx = db::begin_scoped(pool, *clinic, None).await.unwrap();
-        let mut page = Patients::list(&mut tx, None, 1000).await.unwrap();
+        let keys = development_keys()
+            .for_clinic(pool, &mut tx, to_uuid(*clinic))
+            .await
+            .unwrap();
+        let mut page = Patients::list(&mut tx, &keys, None, 1000).await.unwrap();
         page.sort_by(|a, b| a.mrn.expose().cmp(b.mrn.expose()));
         all.extend(page.into_iter().map(|p| {
             (
@@ -93,6 +100,7 @@ async fn seeded_data_is_visibly_synthetic_and_covers_every_role_in_every_clinic(
     let seeded = seed::seed(
         &app.pool,
         &app.state.hasher,
+        &app.state.keyring,
         Environment::Development,
         &OPTIONS,
     )
@@ -157,6 +165,7 @@ async fn seed_refuses_a_production_database() {
     let refused = seed::seed(
         &pool,
         &PasswordHasher::new(1),
+        &development_keys(),
         Environment::Development,
         &OPTIONS,
     )
@@ -192,18 +201,35 @@ async fn seed_refuses_an_unmarked_database_and_production_mode() {
         .unwrap();
     let pool = db.service_pool(1).await;
     let hasher = PasswordHasher::new(1);
-    let refused = seed::seed(&pool, &hasher, Environment::Development, &OPTIONS)
-        .await
-        .unwrap_err();
+    let refused = seed::seed(
+        &pool,
+        &hasher,
+        &development_keys(),
+        Environment::Development,
+        &OPTIONS,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         refused,
         SeedError::NotDevelopment(Deployment::Unmarked)
     ));
 
-    let refused = seed::seed(&pool, &hasher, Environment::Production, &OPTIONS)
-        .await
-        .unwrap_err();
+    let refused = seed::seed(
+        &pool,
+        &hasher,
+        &development_keys(),
+        Environment::Production,
+        &OPTIONS,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(refused, SeedError::ProductionEnvironment));
+}
+
+/// The key ring a development service runs with.
+fn development_keys() -> Keyring {
+    Keyring::new(KekRing::single(Kek::development()))
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

@@ -160,6 +160,8 @@ async fn clinic_scope_ends_with_its_transaction() {
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
+use ::{{crate_name}}::crypto::Field;
+
 use crate::support::sqlstate;
 
 /// Two clinics with a clinician and patients each.
@@ -178,12 +180,28 @@ async fn two_clinics() -> (TestApp, [ClinicId; 2], [String; 2]) {
     (app, [a, b], [token_a, token_b])
 }
 
-async fn mrns(tx: &mut sqlx::PgConnection) -> Vec<String> {
+/// The record numbers `tx` sees, decrypted with the keys of `clinic`.
+async fn mrns(app: &TestApp, tx: &mut sqlx::PgConnection, clinic: ClinicId) -> Vec<String> {
     // No WHERE clause: row-level security is all that stands between the clinics.
-    sqlx::query_scalar("SELECT mrn FROM patients ORDER BY mrn")
-        .fetch_all(tx)
+    let rows: Vec<(uuid::Uuid, Vec<u8>)> = sqlx::query_as("SELECT id, mrn FROM patients")
+        .fetch_all(&mut *tx)
         .await
-        .unwrap()
+        .unwrap();
+    let keys = app
+        .state
+        .keyring
+        .for_clinic(&app.pool, tx, db_uuid(clinic))
+        .await
+        .unwrap();
+    let mut mrns: Vec<String> = rows
+        .into_iter()
+        .map(|(id, mrn)| {
+            keys.open_text(Field::new("patients", "mrn"), id, &mrn)
+                .unwrap()
+        })
+        .collect();
+    mrns.sort();
+    mrns
 }
 
 #[tokio::test]
@@ -191,12 +209,15 @@ async fn query_without_where_clause_sees_only_the_callers_clinic() {
     let (app, [a, b], _) = two_clinics().await;
     let mut tx = db::begin_scoped(&app.pool, a, None).await.unwrap();
     assert_eq!(
-        mrns(&mut tx).await,
+        mrns(&app, &mut tx, a).await,
         ["SYN-A-000001", "SYN-A-000002", "SYN-A-000003"]
     );
     tx.rollback().await.unwrap();
     let mut tx = db::begin_scoped(&app.pool, b, None).await.unwrap();
-    assert_eq!(mrns(&mut tx).await, ["SYN-B-000001", "SYN-B-000002"]);
+    assert_eq!(
+        mrns(&app, &mut tx, b).await,
+        ["SYN-B-000001", "SYN-B-000002"]
+    );
 }
 
 #[tokio::test]
@@ -206,7 +227,7 @@ async fn two_clinics_alternating_on_one_pooled_connection_never_see_each_other()
     for _ in 0..3 {
         for (clinic, prefix) in [(a, "SYN-A-"), (b, "SYN-B-")] {
             let mut tx = db::begin_scoped(&pool, clinic, None).await.unwrap();
-            let seen = mrns(&mut tx).await;
+            let seen = mrns(&app, &mut tx, clinic).await;
             assert!(!seen.is_empty());
             assert!(seen.iter().all(|mrn| mrn.starts_with(prefix)), "{seen:?}");
             tx.commit().await.unwrap();
@@ -224,8 +245,10 @@ async fn writes_into_another_clinic_are_refused_by_the_database() {
     let (app, [a, b], _) = two_clinics().await;
     let mut tx = db::begin_scoped(&app.pool, a, None).await.unwrap();
     let insert = sqlx::query(
-        "INSERT INTO patients (clinic_id, mrn, given_name, family_name, date_of_birth)
-         VALUES ($1, 'SYN-X-000001', 'Testpatient', 'Synthetic', '1970-01-01')",
+        "INSERT INTO patients (id, clinic_id, mrn, given_name, family_name, date_of_birth,
+                               mrn_index, name_dob_index)
+         VALUES (gen_random_uuid(), $1, 'SYN-X-000001', 'Testpatient', 'Synthetic',
+                 '1970-01-01', decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))",
     )
     .bind(db_uuid(b))
     .execute(&mut *tx)

@@ -80,7 +80,8 @@ impl TlsServer {
             .host("127.0.0.1")
             .port(9)
             .username("nobody");
-        let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config);
+        let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config)
+            .expect("the shipped vendor list holds");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -42,7 +42,9 @@ use ::{{crate_name}}::auth::session::SessionPolicy;
 use ::{{crate_name}}::auth::{Role, totp};
 use ::{{crate_name}}::clock::{Clock, ManualClock};
 use ::{{crate_name}}::config::{Config, Environment};
+use ::{{crate_name}}::crypto::{KekRing, Keyring};
 use ::{{crate_name}}::db::bootstrap::{self, Roles};
+use ::{{crate_name}}::egress::EgressClient;
 use ::{{crate_name}}::models::clinic;
 use ::{{crate_name}}::models::ids::{ClinicId, UserId};
 use ::{{crate_name}}::{AppState, app, db};
@@ -209,6 +211,10 @@ impl TestApp {
             behind_tls_proxy: false,
             auth_rate_limit: Default::default(),
             cors_allowed_origins: Vec::new(),
+            keyring: std::sync::Arc::new(Keyring::new(config.keks.clone())),
+            egress: std::sync::Arc::new(
+                EgressClient::new(pool.clone()).expect("the shipped vendor list holds"),
+            ),
         };
         Self {
             router: app(state.clone()),
@@ -218,6 +224,13 @@ impl TestApp {
             state,
             totp_steps: Default::default(),
         }
+    }
+
+    /// The same service, restarted with other key-encryption keys: nothing of the old
+    /// key ring stays in memory.
+    pub fn restart_with_keys(&mut self, keks: KekRing) {
+        self.state.keyring = std::sync::Arc::new(Keyring::new(keks));
+        self.router = app(self.state.clone());
     }
 
     /// A new clinic.
@@ -441,7 +454,8 @@ pub fn offline_app_with(vars: &[(&str, &str)]) -> Router {
         .host("127.0.0.1")
         .port(9)
         .username("nobody");
-    let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config);
+    let state = AppState::new(PgPoolOptions::new().connect_lazy_with(options), &config)
+        .expect("the shipped vendor list holds");
     app(state)
 }
 

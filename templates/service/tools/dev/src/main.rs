@@ -14,7 +14,6 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgConnectOptions;
 
-use ::{{crate_name}}::auth::password::PasswordHasher;
 use ::{{crate_name}}::auth::totp;
 use ::{{crate_name}}::clock::{Clock, SystemClock};
 use ::{{crate_name}}::config::{Config, Environment};
@@ -54,8 +53,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     db::migrate(roles.owner.clone(), Environment::Development).await?;
     let pool = db::connect(roles.service.clone()).await?;
 
-    let hasher = PasswordHasher::for_this_machine();
-    let seeded = seed::seed(&pool, &hasher, config.environment, &SeedOptions::default()).await?;
+    let state = AppState::new(pool.clone(), &config)?;
+    let seeded = seed::seed(
+        &pool,
+        &state.hasher,
+        &state.keyring,
+        config.environment,
+        &SeedOptions::default(),
+    )
+    .await?;
     let out = dev_dir();
     let accounts = out.join("accounts.json");
     seed::write_accounts(&accounts, &seeded)?;
@@ -72,12 +78,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         database_env = %out.join("database.env").display(),
         "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
     );
-    ::{{crate_name}}::serve(
-        listener,
-        AppState::new(pool, &config),
-        ::{{crate_name}}::shutdown_signal(),
-    )
-    .await?;
+    ::{{crate_name}}::serve(listener, state, ::{{crate_name}}::shutdown_signal()).await?;
     drop(cluster);
     Ok(())
 }
