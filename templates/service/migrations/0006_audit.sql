@@ -8,8 +8,9 @@
 -- Append-only: the service role may INSERT and SELECT, nothing else; triggers refuse
 -- UPDATE, DELETE and TRUNCATE for every role, the owner included, until someone disables
 -- them. Tamper evidence for that case: each clinic's events form a hash chain,
--- hash = SHA-256(prev_hash || canonical record), computed by the service (src/audit/chain.rs
--- documents the byte encoding) and checked by GET /audit/verify and `verify-audit`.
+-- hash = SHA-256(prev_hash || canonical record), appended by app.audit_append below from
+-- the encoding the service computes (src/audit/chain.rs documents the bytes) and checked by
+-- GET /audit/verify and `verify-audit`, which recompute every hash in the service.
 
 CREATE TABLE audit_events (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -46,6 +47,69 @@ CREATE TABLE audit_heads (
     seq bigint NOT NULL CHECK (seq >= 0),
     hash bytea NOT NULL CHECK (length(hash) = 32)
 );
+
+-- Appends events to the chain of p_clinic in one round trip: locks the head, numbers the
+-- events after it, links each to the one before, and moves the head. The service
+-- computes each event's canonical encoding (src/audit/chain.rs) in two parts, before and
+-- after its number, since only the database knows the number: p_before (the same for
+-- every event of a clinic) and p_after[i]. Here the number is put between them as its
+-- encoded field (0x01, length 8, the 64-bit big-endian value) and hashed:
+--   hash = SHA-256(prev_hash || p_before || field(seq) || p_after[i]).
+-- The verifier recomputes every hash from the stored columns alone, so an append here
+-- that disagreed with the encoding would be reported as a broken chain at once.
+-- SECURITY INVOKER: it runs with the caller's privileges and row-level security; it
+-- exists to keep the head locked for as short a time as possible (every other access of
+-- the clinic waits on it), not to grant anything.
+CREATE FUNCTION app.audit_append(
+    p_clinic uuid,
+    p_before bytea,
+    p_after bytea[],
+    p_id uuid[],
+    p_occurred_at timestamptz,
+    p_actor_user_id uuid,
+    p_actor_role text,
+    p_action text[],
+    p_resource_type text[],
+    p_resource_id uuid[],
+    p_outcome text[],
+    p_request_id uuid,
+    p_source_address text
+) RETURNS bigint
+    LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    head_seq bigint;
+    head_hash bytea;
+    next_hash bytea;
+BEGIN
+    SELECT seq, hash INTO head_seq, head_hash
+        FROM audit_heads WHERE clinic_id = p_clinic FOR UPDATE;
+    IF NOT FOUND THEN
+        -- The clinic's first event; a concurrent first event may create the head first.
+        INSERT INTO audit_heads (clinic_id, seq, hash)
+            VALUES (p_clinic, 0, decode(repeat('00', 32), 'hex'))
+            ON CONFLICT (clinic_id) DO NOTHING;
+        SELECT seq, hash INTO STRICT head_seq, head_hash
+            FROM audit_heads WHERE clinic_id = p_clinic FOR UPDATE;
+    END IF;
+    FOR i IN 1 .. coalesce(cardinality(p_id), 0) LOOP
+        head_seq := head_seq + 1;
+        next_hash := sha256(head_hash || p_before || '\x0100000008'::bytea
+                            || int8send(head_seq) || p_after[i]);
+        INSERT INTO audit_events (id, clinic_id, seq, occurred_at, actor_user_id, actor_role,
+                                  action, resource_type, resource_id, outcome, request_id,
+                                  source_address, prev_hash, hash)
+            VALUES (p_id[i], p_clinic, head_seq, p_occurred_at, p_actor_user_id,
+                    p_actor_role, p_action[i], p_resource_type[i], p_resource_id[i],
+                    p_outcome[i], p_request_id, p_source_address, head_hash, next_hash);
+        head_hash := next_hash;
+    END LOOP;
+    UPDATE audit_heads SET seq = head_seq, hash = head_hash WHERE clinic_id = p_clinic;
+    RETURN head_seq;
+END
+$$;
+REVOKE ALL ON FUNCTION app.audit_append FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.audit_append TO {{crate_name}}_service;
 
 -- HIPAA 164.312(c)(1): recorded events never change, whoever asks.
 CREATE FUNCTION app.audit_is_append_only() RETURNS trigger

@@ -61,10 +61,18 @@ pub struct Record {
 impl Record {
     /// The canonical bytes of the record (see the module documentation).
     pub fn canonical(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
-        field(&mut out, Some(DOMAIN_TAG));
-        field(&mut out, Some(self.clinic_id.as_bytes()));
+        let mut out = canonical_before_seq(self.clinic_id);
         field(&mut out, Some(&self.seq.to_be_bytes()));
+        out.extend_from_slice(&self.canonical_after_seq());
+        out
+    }
+
+    /// The canonical bytes that follow the seq field. Appends are numbered by the
+    /// database (`app.audit_append`, which puts [`SEQ_FIELD_HEADER`] and the number
+    /// between [`canonical_before_seq`] and these bytes), so the head stays locked for
+    /// one round trip only.
+    pub fn canonical_after_seq(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(192);
         field(
             &mut out,
             Some(&self.occurred_at.timestamp_micros().to_be_bytes()),
@@ -99,6 +107,18 @@ impl Record {
         hasher.finalize().into()
     }
 }
+
+/// The canonical bytes that precede the seq field: the domain tag and the clinic.
+pub fn canonical_before_seq(clinic_id: Uuid) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    field(&mut out, Some(DOMAIN_TAG));
+    field(&mut out, Some(clinic_id.as_bytes()));
+    out
+}
+
+/// How the seq field starts: present (0x01), 8 bytes long. `app.audit_append`
+/// (migrations/0006_audit.sql) writes these bytes as the literal `'\x0100000008'`.
+pub const SEQ_FIELD_HEADER: [u8; 5] = [1, 0, 0, 0, 8];
 
 fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
     match value {
@@ -257,6 +277,18 @@ mod tests {
         let mut verifier = Verifier::default();
         events.iter().try_for_each(|event| verifier.check(event))?;
         verifier.finish(head)
+    }
+
+    /// `app.audit_append` assembles the encoding from these parts around the seq it
+    /// assigns; the parts must add up to exactly what the verifier hashes.
+    #[test]
+    fn the_parts_around_the_seq_make_the_canonical_encoding() {
+        let record = record(0x0102_0304_0506_0708);
+        let mut assembled = canonical_before_seq(record.clinic_id);
+        assembled.extend_from_slice(&SEQ_FIELD_HEADER);
+        assembled.extend_from_slice(&record.seq.to_be_bytes());
+        assembled.extend_from_slice(&record.canonical_after_seq());
+        assert_eq!(assembled, record.canonical());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::models::ids::{ClinicId, UserId, to_uuid};
 pub mod chain;
 pub mod fhir;
 
-use chain::{BrokenLink, Record, StoredEvent, Verifier};
+use chain::{BrokenLink, Record, Verifier};
 
 /// What an event records; the `audit_events.action` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,16 +179,15 @@ pub async fn record(
         return Ok(());
     }
     let clinic_id = to_uuid(context.clinic);
-    // The row lock serializes the clinic's appends until this transaction ends.
-    let (mut seq, mut prev_hash) = rows::lock_head(tx, clinic_id).await?;
     // Stored with microsecond precision: hash what the database keeps.
     let occurred_at =
         DateTime::from_timestamp_micros(context.at.timestamp_micros()).unwrap_or(context.at);
-    for event in events {
-        seq += 1;
-        let record = Record {
+    let records: Vec<Record> = events
+        .iter()
+        .map(|event| Record {
             clinic_id,
-            seq,
+            // Numbered by the database, under the lock of the clinic's chain head.
+            seq: 0,
             occurred_at,
             actor_user_id: context.actor.map(to_uuid),
             actor_role: context.role.map(|role| role.as_str().to_owned()),
@@ -198,18 +197,11 @@ pub async fn record(
             outcome: event.outcome.as_str().to_owned(),
             request_id: context.meta.request_id,
             source_address: Some(context.meta.source.to_string()),
-        };
-        let hash = record.chain_hash(&prev_hash).to_vec();
-        let stored = StoredEvent {
-            id: Uuid::new_v4(),
-            record,
-            prev_hash,
-            hash,
-        };
-        rows::insert(tx, &stored).await?;
-        prev_hash = stored.hash;
-    }
-    rows::set_head(tx, clinic_id, seq, &prev_hash).await
+        })
+        .collect();
+    // One round trip locks the head, numbers, chains and stores the events, and moves the
+    // head; the lock lasts until this transaction ends, so appends never fork the chain.
+    rows::append(tx, &records).await
 }
 
 /// The result of checking one clinic's chain.

@@ -5,45 +5,50 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::audit::chain::{GENESIS, Record, StoredEvent};
+use crate::audit::chain::{Record, StoredEvent, canonical_before_seq};
 
-/// Locks the clinic's chain head until the transaction ends and returns it as
-/// `(seq, hash)`: concurrent appends of one clinic wait here, so the chain never forks.
-pub async fn lock_head(
-    tx: &mut PgConnection,
-    clinic_id: Uuid,
-) -> Result<(i64, Vec<u8>), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO audit_heads (clinic_id, seq, hash) VALUES ($1, 0, $2)
-         ON CONFLICT (clinic_id) DO NOTHING",
-        clinic_id,
-        GENESIS.as_slice()
-    )
-    .execute(&mut *tx)
-    .await?;
-    let head = sqlx::query!(
-        "SELECT seq, hash FROM audit_heads WHERE clinic_id = $1 FOR UPDATE",
-        clinic_id
+/// Appends `records`, the events of one request (they share its clinic, time, actor,
+/// request id and source; their `seq` is ignored), to the chain of their clinic with
+/// `app.audit_append` (migrations/0006_audit.sql): it locks the clinic's chain head until
+/// the transaction ends, numbers the records after it, links each to the one before as
+/// [`Record::chain_hash`] does, and moves the head. One round trip: every other access of
+/// the clinic waits on that lock, so it is held as briefly as the chain allows.
+pub async fn append(tx: &mut PgConnection, records: &[Record]) -> Result<(), sqlx::Error> {
+    let Some(first) = records.first() else {
+        return Ok(());
+    };
+    let column =
+        |field: fn(&Record) -> Option<String>| records.iter().map(field).collect::<Vec<_>>();
+    sqlx::query_scalar!(
+        r#"SELECT app.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               AS "seq!""#,
+        first.clinic_id,
+        canonical_before_seq(first.clinic_id),
+        &records
+            .iter()
+            .map(Record::canonical_after_seq)
+            .collect::<Vec<_>>(),
+        &records.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>(),
+        first.occurred_at,
+        first.actor_user_id,
+        first.actor_role.as_deref(),
+        &records
+            .iter()
+            .map(|record| record.action.clone())
+            .collect::<Vec<_>>(),
+        &column(|record| record.resource_type.clone()) as &[Option<String>],
+        &records
+            .iter()
+            .map(|record| record.resource_id)
+            .collect::<Vec<_>>() as &[Option<Uuid>],
+        &records
+            .iter()
+            .map(|record| record.outcome.clone())
+            .collect::<Vec<_>>(),
+        first.request_id,
+        first.source_address.as_deref()
     )
     .fetch_one(tx)
-    .await?;
-    Ok((head.seq, head.hash))
-}
-
-/// Moves the locked head to the event just appended.
-pub async fn set_head(
-    tx: &mut PgConnection,
-    clinic_id: Uuid,
-    seq: i64,
-    hash: &[u8],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE audit_heads SET seq = $2, hash = $3 WHERE clinic_id = $1",
-        clinic_id,
-        seq,
-        hash
-    )
-    .execute(tx)
     .await?;
     Ok(())
 }
@@ -60,34 +65,6 @@ pub async fn head(
     .fetch_optional(tx)
     .await?;
     Ok(head.map(|head| (head.seq, head.hash)))
-}
-
-/// Appends one event.
-pub async fn insert(tx: &mut PgConnection, event: &StoredEvent) -> Result<(), sqlx::Error> {
-    let record = &event.record;
-    sqlx::query!(
-        "INSERT INTO audit_events (id, clinic_id, seq, occurred_at, actor_user_id, actor_role,
-                                   action, resource_type, resource_id, outcome, request_id,
-                                   source_address, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        event.id,
-        record.clinic_id,
-        record.seq,
-        record.occurred_at,
-        record.actor_user_id,
-        record.actor_role.as_deref(),
-        record.action,
-        record.resource_type.as_deref(),
-        record.resource_id,
-        record.outcome,
-        record.request_id,
-        record.source_address.as_deref(),
-        event.prev_hash.as_slice(),
-        event.hash.as_slice()
-    )
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 /// Up to `limit` events of the clinic with seq after `after`, in seq order. The clinic is
