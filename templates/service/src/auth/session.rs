@@ -308,6 +308,27 @@ impl Caller {
         found.ok_or(ApiError::NotFound)
     }
 
+    /// Records a failed `action` on `resource` (the record `id`, if one), commits, and
+    /// hands back `error`: a refused write (a malformed body, a value out of range, a
+    /// duplicate record number) is on the record too (HIPAA 164.312(b)). The transaction
+    /// must still be usable: run the write that may fail in a savepoint.
+    pub async fn fail(
+        mut self,
+        action: AuditAction,
+        resource: Resource,
+        id: Option<phi_guard::OpaqueId>,
+        error: ApiError,
+    ) -> ApiError {
+        let event = Event::new(action, Outcome::Failure).on(resource.table(), id.map(to_uuid));
+        if let Err(recording) = self.record(&[event]).await {
+            return recording;
+        }
+        match self.commit().await {
+            Ok(()) => error,
+            Err(committing) => committing,
+        }
+    }
+
     /// Commits the request's transaction, with the session's new idle deadline.
     pub async fn commit(self) -> Result<(), ApiError> {
         self.tx.commit().await?;

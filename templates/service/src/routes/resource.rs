@@ -13,12 +13,15 @@
 //!
 //! A record of another clinic is not found (404), never forbidden, so its existence is not
 //! revealed. Every access, refusal and failed attempt writes its audit event in the
-//! request's transaction (HIPAA 164.312(b)); a list or search writes one per record.
+//! request's transaction (HIPAA 164.312(b)); a list or search writes one per record. A
+//! write the database or the validation refuses is recorded as a failure: it runs in a
+//! savepoint, so the transaction outlives it.
 
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, patch, post};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafePath, SafeQuery, UrlSafe};
 use serde::Deserialize;
+use sqlx::Connection;
 
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
@@ -170,7 +173,30 @@ async fn create<R: ClinicalRecords>(
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<R::Record>), ApiError> {
     let mut caller = caller.require(Action::Create, R::RESOURCE, None).await?;
-    let record = R::create(&mut caller.tx, &caller.keys, body.parse()?).await?;
+    let new = match body.parse() {
+        Ok(new) => new,
+        Err(error) => {
+            return Err(caller
+                .fail(AuditAction::Create, R::RESOURCE, None, error)
+                .await);
+        }
+    };
+    // In a savepoint: a refused insert (e.g. a duplicate record number) leaves the
+    // transaction usable for its audit event.
+    let mut savepoint = Connection::begin(&mut *caller.tx).await?;
+    let created = R::create(&mut savepoint, &caller.keys, new).await;
+    let record = match created {
+        Ok(record) => {
+            savepoint.commit().await?;
+            record
+        }
+        Err(error) => {
+            savepoint.rollback().await?;
+            return Err(caller
+                .fail(AuditAction::Create, R::RESOURCE, None, error)
+                .await);
+        }
+    };
     let id = R::id_of(&record);
     let record = caller
         .conclude(AuditAction::Create, R::RESOURCE, id, Some(record))
@@ -200,7 +226,28 @@ async fn update<R: ClinicalRecords>(
     let mut caller = caller
         .require(Action::Update, R::RESOURCE, Some(id.into()))
         .await?;
-    let record = R::update(&mut caller.tx, &caller.keys, id, body.parse()?).await?;
+    let changes = match body.parse() {
+        Ok(changes) => changes,
+        Err(error) => {
+            return Err(caller
+                .fail(AuditAction::Update, R::RESOURCE, Some(id.into()), error)
+                .await);
+        }
+    };
+    let mut savepoint = Connection::begin(&mut *caller.tx).await?;
+    let updated = R::update(&mut savepoint, &caller.keys, id, changes).await;
+    let record = match updated {
+        Ok(record) => {
+            savepoint.commit().await?;
+            record
+        }
+        Err(error) => {
+            savepoint.rollback().await?;
+            return Err(caller
+                .fail(AuditAction::Update, R::RESOURCE, Some(id.into()), error)
+                .await);
+        }
+    };
     let record = caller
         .conclude(AuditAction::Update, R::RESOURCE, id.into(), record)
         .await?;

@@ -124,6 +124,65 @@ async fn every_phi_read_writes_an_audit_event() {
 }
 
 #[tokio::test]
+async fn a_refused_write_is_audited_as_a_failure() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let id = app.patient(&token, "SYN-AUD-000001").await;
+    let new = |mrn: &str, given: &str| {
+        json!({
+            "mrn": mrn, "given_name": given, "family_name": "Synthetic",
+            "date_of_birth": "1970-01-01",
+        })
+    };
+
+    // Refused by the database (a duplicate record number), by validation, and as a
+    // malformed body: each attempt is on the record, and the database is not left half
+    // written.
+    let duplicate = app
+        .call(
+            Method::POST,
+            "/patients",
+            Some(&token),
+            Some(new("SYN-AUD-000001", "X")),
+        )
+        .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    let too_long = app
+        .call(
+            Method::POST,
+            "/patients",
+            Some(&token),
+            Some(new("SYN-AUD-000002", &"x".repeat(201))),
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown_field = app
+        .call(
+            Method::PATCH,
+            &format!("/patients/{id}"),
+            Some(&token),
+            Some(json!({ "clinic_id": "6f9619ff-8b86-d011-b42d-00c04fc964ff" })),
+        )
+        .await;
+    assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let events = events(&app).await;
+    let failed_creates = events
+        .iter()
+        .filter(|event| event.action == "create" && event.outcome == "failure")
+        .count();
+    assert_eq!(failed_creates, 2, "{events:#?}");
+    assert!(
+        has(&events, "update", Some(id.as_str()), "failure"),
+        "{events:#?}"
+    );
+    assert_eq!(app.count_as_admin("patients").await, 1);
+    let seqs: Vec<i64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn a_failing_audit_insert_aborts_the_access() {
     let app = TestApp::new().await;
     let clinic = app.clinic("Synthetic Clinic").await;
