@@ -9,8 +9,8 @@
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
@@ -36,8 +36,9 @@ pub struct SafePath<T: UrlSafe>(pub T);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SafeQuery<T: UrlSafe>(pub T);
 
-/// A path or query string that did not parse. The body is fixed text: axum's own rejection
-/// messages quote the offending input.
+/// A path or query string that did not parse. The body is fixed JSON
+/// (`{"error": "invalid path parameter"}`), the shape of every other error the service
+/// answers: axum's own rejection messages quote the offending input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlRejection {
     /// The path parameters did not deserialize.
@@ -73,7 +74,13 @@ impl std::error::Error for UrlRejection {}
 
 impl IntoResponse for UrlRejection {
     fn into_response(self) -> Response {
-        (self.status(), self.message()).into_response()
+        let body = serde_json::json!({ "error": self.message() }).to_string();
+        (
+            self.status(),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -165,7 +172,7 @@ mod tests {
     async fn bad_path_is_rejected_without_echo() {
         let (status, body) = call("/patients/Synthetic%20Person?page=1").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body, "invalid path parameter");
+        assert_eq!(body, r#"{"error":"invalid path parameter"}"#);
     }
 
     #[tokio::test]
@@ -173,6 +180,6 @@ mod tests {
         let (status, body) =
             call("/patients/6f9619ff-8b86-d011-b42d-00c04fc964ff?page=SyntheticName").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body, "invalid query string");
+        assert_eq!(body, r#"{"error":"invalid query string"}"#);
     }
 }

@@ -282,7 +282,8 @@ async fn error_bodies_reveal_no_internals() {
     let bad_id = app
         .call(Method::GET, "/patients/SYN-LEAK-6", Some(&token), None)
         .await;
-    assert!(bad_id.status.is_client_error());
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_id.body, json!({ "error": "invalid path parameter" }));
     assert_no_internals("malformed id", &bad_id);
 
     // A database error: the table is gone from under the service.
