@@ -8,9 +8,10 @@
 -- Append-only: the service role may INSERT and SELECT, nothing else; triggers refuse
 -- UPDATE, DELETE and TRUNCATE for every role, the owner included, until someone disables
 -- them. Tamper evidence for that case: each clinic's events form a hash chain,
--- hash = SHA-256(prev_hash || canonical record), appended by app.audit_append below from
--- the encoding the service computes (src/audit/chain.rs documents the bytes) and checked by
--- GET /audit/verify and `verify-audit`, which recompute every hash in the service.
+-- hash = SHA-256(prev_hash || canonical record), chained at commit by the trigger below
+-- from the encoding the service computes (src/audit/chain.rs documents the bytes) and
+-- checked by GET /audit/verify and `verify-audit`, which recompute every hash in the
+-- service.
 
 CREATE TABLE audit_events (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -48,33 +49,39 @@ CREATE TABLE audit_heads (
     hash bytea NOT NULL CHECK (length(hash) = 32)
 );
 
--- Appends events to the chain of p_clinic in one round trip: locks the head, numbers the
--- events after it, links each to the one before, and moves the head. The service
--- computes each event's canonical encoding (src/audit/chain.rs) in two parts, before and
--- after its number, since only the database knows the number: p_before (the same for
--- every event of a clinic) and p_after[i]. Here the number is put between them as its
--- encoded field (0x01, length 8, the 64-bit big-endian value) and hashed:
---   hash = SHA-256(prev_hash || p_before || field(seq) || p_after[i]).
--- The verifier recomputes every hash from the stored columns alone, so an append here
--- that disagreed with the encoding would be reported as a broken chain at once.
--- SECURITY INVOKER: it runs with the caller's privileges and row-level security; it
--- exists to keep the head locked for as short a time as possible (every other access of
--- the clinic waits on it), not to grant anything.
-CREATE FUNCTION app.audit_append(
-    p_clinic uuid,
-    p_before bytea,
-    p_after bytea[],
-    p_id uuid[],
-    p_occurred_at timestamptz,
-    p_actor_user_id uuid,
-    p_actor_role text,
-    p_action text[],
-    p_resource_type text[],
-    p_resource_id uuid[],
-    p_outcome text[],
-    p_request_id uuid,
-    p_source_address text
-) RETURNS bigint
+-- Events are written to audit_pending in the transaction of the access, and chained into
+-- audit_events when that transaction commits, by a deferred constraint trigger: it locks
+-- the clinic's head, numbers the event after it, links it to the one before, stores it
+-- and moves the head. The head stays locked from then until the commit completes, all of
+-- it inside the database, so the clinic's other accesses, which wait on that lock, never
+-- wait for a network round trip. An event that cannot be chained fails the commit, and the
+-- access with it: no access without its record.
+--
+-- The service computes each event's canonical encoding (src/audit/chain.rs) in the parts
+-- before and after its number, since only the chain knows the number; the trigger puts
+-- the number between them as its encoded field (0x01, length 8, the 64-bit big-endian
+-- value) and hashes: hash = SHA-256(prev_hash || before_seq || field(seq) || after_seq).
+-- The verifier recomputes every hash from the stored columns alone, so a chaining that
+-- disagreed with the encoding would be reported as a broken chain at once.
+CREATE TABLE audit_pending (
+    id uuid PRIMARY KEY,
+    clinic_id uuid NOT NULL DEFAULT app.current_tenant(),
+    before_seq bytea NOT NULL,
+    after_seq bytea NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    actor_user_id uuid,
+    actor_role text,
+    action text NOT NULL,
+    resource_type text,
+    resource_id uuid,
+    outcome text NOT NULL,
+    request_id uuid,
+    source_address text
+);
+
+-- SECURITY INVOKER: it chains with the privileges and row-level security of the role
+-- that recorded the events; it grants nothing.
+CREATE FUNCTION app.audit_chain_pending() RETURNS trigger
     LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, public
 AS $$
 DECLARE
@@ -83,33 +90,45 @@ DECLARE
     next_hash bytea;
 BEGIN
     SELECT seq, hash INTO head_seq, head_hash
-        FROM audit_heads WHERE clinic_id = p_clinic FOR UPDATE;
+        FROM audit_heads WHERE clinic_id = NEW.clinic_id FOR UPDATE;
     IF NOT FOUND THEN
         -- The clinic's first event; a concurrent first event may create the head first.
         INSERT INTO audit_heads (clinic_id, seq, hash)
-            VALUES (p_clinic, 0, decode(repeat('00', 32), 'hex'))
+            VALUES (NEW.clinic_id, 0, decode(repeat('00', 32), 'hex'))
             ON CONFLICT (clinic_id) DO NOTHING;
         SELECT seq, hash INTO STRICT head_seq, head_hash
-            FROM audit_heads WHERE clinic_id = p_clinic FOR UPDATE;
+            FROM audit_heads WHERE clinic_id = NEW.clinic_id FOR UPDATE;
     END IF;
-    FOR i IN 1 .. coalesce(cardinality(p_id), 0) LOOP
-        head_seq := head_seq + 1;
-        next_hash := sha256(head_hash || p_before || '\x0100000008'::bytea
-                            || int8send(head_seq) || p_after[i]);
-        INSERT INTO audit_events (id, clinic_id, seq, occurred_at, actor_user_id, actor_role,
-                                  action, resource_type, resource_id, outcome, request_id,
-                                  source_address, prev_hash, hash)
-            VALUES (p_id[i], p_clinic, head_seq, p_occurred_at, p_actor_user_id,
-                    p_actor_role, p_action[i], p_resource_type[i], p_resource_id[i],
-                    p_outcome[i], p_request_id, p_source_address, head_hash, next_hash);
-        head_hash := next_hash;
-    END LOOP;
-    UPDATE audit_heads SET seq = head_seq, hash = head_hash WHERE clinic_id = p_clinic;
-    RETURN head_seq;
+    head_seq := head_seq + 1;
+    next_hash := sha256(head_hash || NEW.before_seq || '\x0100000008'::bytea
+                        || int8send(head_seq) || NEW.after_seq);
+    INSERT INTO audit_events (id, clinic_id, seq, occurred_at, actor_user_id, actor_role,
+                              action, resource_type, resource_id, outcome, request_id,
+                              source_address, prev_hash, hash)
+        VALUES (NEW.id, NEW.clinic_id, head_seq, NEW.occurred_at, NEW.actor_user_id,
+                NEW.actor_role, NEW.action, NEW.resource_type, NEW.resource_id, NEW.outcome,
+                NEW.request_id, NEW.source_address, head_hash, next_hash);
+    UPDATE audit_heads SET seq = head_seq, hash = next_hash WHERE clinic_id = NEW.clinic_id;
+    DELETE FROM audit_pending WHERE id = NEW.id;
+    RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION app.audit_append FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.audit_append TO {{crate_name}}_service;
+REVOKE ALL ON FUNCTION app.audit_chain_pending() FROM PUBLIC;
+
+-- Deferred: fires at commit, in the order the events were recorded.
+CREATE CONSTRAINT TRIGGER audit_pending_chain AFTER INSERT ON audit_pending
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION app.audit_chain_pending();
+
+ALTER TABLE audit_pending ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_pending FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_pending_own_clinic ON audit_pending
+    USING (clinic_id = app.current_tenant())
+    WITH CHECK (clinic_id = app.current_tenant());
+REVOKE ALL ON audit_pending FROM PUBLIC;
+-- Recorded and chained within one transaction; never seen committed.
+GRANT SELECT, INSERT, DELETE ON audit_pending TO {{crate_name}}_service;
+REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON audit_pending FROM PUBLIC, {{crate_name}}_service;
 
 -- HIPAA 164.312(c)(1): recorded events never change, whoever asks.
 CREATE FUNCTION app.audit_is_append_only() RETURNS trigger

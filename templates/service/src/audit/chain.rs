@@ -67,10 +67,10 @@ impl Record {
         out
     }
 
-    /// The canonical bytes that follow the seq field. Appends are numbered by the
-    /// database (`app.audit_append`, which puts [`SEQ_FIELD_HEADER`] and the number
-    /// between [`canonical_before_seq`] and these bytes), so the head stays locked for
-    /// one round trip only.
+    /// The canonical bytes that follow the seq field. Events are numbered as their
+    /// transaction commits, by the database (`app.audit_chain_pending`, which puts
+    /// [`SEQ_FIELD_HEADER`] and the number between [`canonical_before_seq`] and these
+    /// bytes), so the chain head is never locked across a network round trip.
     pub fn canonical_after_seq(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(192);
         field(
@@ -116,7 +116,7 @@ pub fn canonical_before_seq(clinic_id: Uuid) -> Vec<u8> {
     out
 }
 
-/// How the seq field starts: present (0x01), 8 bytes long. `app.audit_append`
+/// How the seq field starts: present (0x01), 8 bytes long. `app.audit_chain_pending`
 /// (migrations/0006_audit.sql) writes these bytes as the literal `'\x0100000008'`.
 pub const SEQ_FIELD_HEADER: [u8; 5] = [1, 0, 0, 0, 8];
 
@@ -279,7 +279,7 @@ mod tests {
         verifier.finish(head)
     }
 
-    /// `app.audit_append` assembles the encoding from these parts around the seq it
+    /// `app.audit_chain_pending` assembles the encoding from these parts around the seq it
     /// assigns; the parts must add up to exactly what the verifier hashes.
     #[test]
     fn the_parts_around_the_seq_make_the_canonical_encoding() {

@@ -2,7 +2,8 @@
 //!
 //! Every access to PHI, and every login, MFA step, logout, timeout and denial, appends an
 //! event with [`record`] **in the transaction of the access**: if the event cannot be
-//! written, the transaction rolls back and the access never happened. Events name records
+//! written or chained (which happens as the transaction commits), the transaction rolls
+//! back and the access never happened. Events name records
 //! by opaque id and people by account id, never by PHI.
 //!
 //! - [`chain`]: the per-clinic hash chain, its canonical encoding and its verification;
@@ -199,8 +200,9 @@ pub async fn record(
             source_address: Some(context.meta.source.to_string()),
         })
         .collect();
-    // One round trip locks the head, numbers, chains and stores the events, and moves the
-    // head; the lock lasts until this transaction ends, so appends never fork the chain.
+    // Chained when the transaction commits (see `rows::append`): the clinic's chain head
+    // is locked from then until the commit completes, so appends never fork the chain,
+    // and no access waits on another's network round trip.
     rows::append(tx, &records).await
 }
 

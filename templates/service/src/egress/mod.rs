@@ -26,10 +26,10 @@
 //! [`AuditContext`], and committed before `send` returns. Not in the caller's
 //! transaction, because a send cannot be rolled back: an event that rolled back with the
 //! caller's work (or with the early return of a refused send) would erase the record of a
-//! disclosure or of a refused one. So commit the transaction that read the data before
-//! sending it: an open transaction that has recorded an event holds the clinic's audit
-//! chain, and a send from inside it fails closed ([`EgressError::Audit`]) after
-//! [`EgressClient::audit_lock_timeout`] instead of waiting for itself.
+//! disclosure or of a refused one. Events are chained as their transaction commits, so a
+//! caller's open transaction holds no lock on the chain and a send may come from inside
+//! it; while other commits of the clinic hold the chain, the client waits at most
+//! [`EgressClient::audit_lock_timeout`] and then fails closed ([`EgressError::Audit`]).
 
 use std::net::IpAddr;
 use std::time::Duration;

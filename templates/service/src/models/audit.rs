@@ -7,31 +7,40 @@ use uuid::Uuid;
 
 use crate::audit::chain::{Record, StoredEvent, canonical_before_seq};
 
-/// Appends `records`, the events of one request (they share its clinic, time, actor,
-/// request id and source; their `seq` is ignored), to the chain of their clinic with
-/// `app.audit_append` (migrations/0006_audit.sql): it locks the clinic's chain head until
-/// the transaction ends, numbers the records after it, links each to the one before as
-/// [`Record::chain_hash`] does, and moves the head. One round trip: every other access of
-/// the clinic waits on that lock, so it is held as briefly as the chain allows.
+/// Records `records`, the events of one request (they share its clinic, time, actor,
+/// request id and source; their `seq` is ignored), in `audit_pending`, in one statement
+/// and without a lock. When the transaction commits, a deferred trigger
+/// (migrations/0006_audit.sql) chains them into `audit_events` in this order, hashing as
+/// [`Record::chain_hash`] does; if it cannot, the commit fails and the access with it.
 pub async fn append(tx: &mut PgConnection, records: &[Record]) -> Result<(), sqlx::Error> {
     let Some(first) = records.first() else {
         return Ok(());
     };
     let column =
         |field: fn(&Record) -> Option<String>| records.iter().map(field).collect::<Vec<_>>();
-    sqlx::query_scalar!(
-        r#"SELECT app.audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-               AS "seq!""#,
+    sqlx::query!(
+        "INSERT INTO audit_pending (id, clinic_id, before_seq, after_seq, occurred_at,
+                                   actor_user_id, actor_role, action, resource_type,
+                                   resource_id, outcome, request_id, source_address)
+         SELECT id, $1, $2, after_seq, $3, $4, $5, action, resource_type, resource_id,
+                outcome, $6, $7
+         FROM UNNEST($8::uuid[], $9::bytea[], $10::text[], $11::text[], $12::uuid[],
+                     $13::text[])
+              WITH ORDINALITY
+              AS event (id, after_seq, action, resource_type, resource_id, outcome, n)
+         ORDER BY n",
         first.clinic_id,
         canonical_before_seq(first.clinic_id),
+        first.occurred_at,
+        first.actor_user_id,
+        first.actor_role.as_deref(),
+        first.request_id,
+        first.source_address.as_deref(),
+        &records.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>(),
         &records
             .iter()
             .map(Record::canonical_after_seq)
             .collect::<Vec<_>>(),
-        &records.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>(),
-        first.occurred_at,
-        first.actor_user_id,
-        first.actor_role.as_deref(),
         &records
             .iter()
             .map(|record| record.action.clone())
@@ -44,11 +53,9 @@ pub async fn append(tx: &mut PgConnection, records: &[Record]) -> Result<(), sql
         &records
             .iter()
             .map(|record| record.outcome.clone())
-            .collect::<Vec<_>>(),
-        first.request_id,
-        first.source_address.as_deref()
+            .collect::<Vec<_>>()
     )
-    .fetch_one(tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
