@@ -47,3 +47,37 @@ fn single_clinic_project_passes_its_own_ci() {
         ],
     );
 }
+
+/// rustfmt lays lines out by their length, and the project's name is in the generated
+/// code: whatever the name's length (2 to 64 characters, the bounds `new` accepts), the
+/// generated project must pass its own `cargo fmt --check`, in both configurations.
+#[test]
+fn generated_code_is_rustfmt_clean_whatever_the_length_of_the_name() {
+    let longest = format!("c{}", "x".repeat(63));
+    let configurations: [&[&str]; 2] = [
+        &[],
+        &[
+            "tenancy=single",
+            "modules=patients,notes",
+            "tls=proxy",
+            "key_provider=env",
+        ],
+    ];
+    for name in ["ab", longest.as_str()] {
+        for set in configurations {
+            let work = tempfile::tempdir().unwrap();
+            let project = generate(work.path(), name, set);
+            let output = Command::new("cargo")
+                .args(["fmt", "--check"])
+                .current_dir(&project)
+                .output()
+                .expect("cargo fmt runs");
+            assert!(
+                output.status.success(),
+                "a {}-character name {set:?}: {}",
+                name.len(),
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+    }
+}

@@ -16,11 +16,11 @@ use phi_guard::SafePath;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use ::{{crate_name}}::AppState;
-use ::{{crate_name}}::auth::Caller;
-use ::{{crate_name}}::error::ApiError;
-use ::{{crate_name}}::models::ids::{PatientId, to_uuid};
-use ::{{crate_name}}::{middleware, routes};
+use ::service::AppState;
+use ::service::auth::Caller;
+use ::service::error::ApiError;
+use ::service::models::ids::{PatientId, to_uuid};
+use ::service::{middleware, routes};
 
 /// Where the baseline handler is served.
 pub const PATH: &str = "/bench/unprotected/patients/{id}";

@@ -39,14 +39,14 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use ::{{crate_name}}::accounts::{self, ClinicChoice, NewUser};
-use ::{{crate_name}}::auth::password::{self, Password, PasswordHasher};
-use ::{{crate_name}}::auth::{Role, totp};
-use ::{{crate_name}}::clock::{Clock, SystemClock};
-use ::{{crate_name}}::config::{Config, Environment};
-use ::{{crate_name}}::crypto::Keyring;
-use ::{{crate_name}}::seed::{self, SeedOptions};
-use ::{{crate_name}}::{AppState, db};
+use ::service::accounts::{self, ClinicChoice, NewUser};
+use ::service::auth::password::{self, Password, PasswordHasher};
+use ::service::auth::{Role, totp};
+use ::service::clock::{Clock, SystemClock};
+use ::service::config::{Config, Environment};
+use ::service::crypto::Keyring;
+use ::service::seed::{self, SeedOptions};
+use ::service::{AppState, db};
 
 mod baseline;
 

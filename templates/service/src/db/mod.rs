@@ -18,9 +18,9 @@ use crate::models::ids::{ClinicId, UserId, to_uuid};
 pub mod bootstrap;
 
 /// Owns the schema and runs the migrations.
-pub const OWNER_ROLE: &str = "{{crate_name}}_owner";
+pub const OWNER_ROLE: &str = concat!(env!("CARGO_PKG_NAME"), "_owner");
 /// What the service connects as.
-pub const SERVICE_ROLE: &str = "{{crate_name}}_service";
+pub const SERVICE_ROLE: &str = concat!(env!("CARGO_PKG_NAME"), "_service");
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!();

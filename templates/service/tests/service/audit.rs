@@ -6,8 +6,8 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::db::{self, SERVICE_ROLE};
+use ::service::auth::Role;
+use ::service::db::{self, SERVICE_ROLE};
 
 use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
 
@@ -363,7 +363,7 @@ async fn concurrent_accesses_never_fork_the_chain() {
 
 /// Runs `{{crate_name}} verify-audit` as the owner; its exit code and standard output.
 fn verify_audit(db: &TestDb) -> (i32, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_{{crate_name}}"))
+    let output = std::process::Command::new(crate::support::binary())
         .arg("verify-audit")
         .env("MIGRATION_DATABASE_URL", &db.owner_url)
         .output()
@@ -517,7 +517,7 @@ async fn auditor_sees_only_own_clinic_events() {
     let mut tx = app.pool.begin().await.unwrap();
     db::set_scope(&mut tx, clinics[0], None).await.unwrap();
     let other: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE clinic_id <> $1")
-        .bind(::{{crate_name}}::models::ids::to_uuid(clinics[0]))
+        .bind(::service::models::ids::to_uuid(clinics[0]))
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -572,7 +572,10 @@ async fn fhir_export_maps_audit_events() {
         json!("127.0.0.1")
     );
     assert!(created["recorded"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(created["source"]["observer"]["display"], json!("{{crate_name}}"));
+    assert_eq!(
+        created["source"]["observer"]["display"],
+        json!(env!("CARGO_PKG_NAME"))
+    );
 
     // Logins are user-authentication events (DICOM 110114), executed ("E").
     let login = resources

@@ -7,14 +7,14 @@ use axum::http::{Method, Request, StatusCode, header};
 use chrono::Duration;
 use serde_json::json;
 
-use ::{{crate_name}}::accounts::{self, AccountError, ClinicChoice, NewUser};
-use ::{{crate_name}}::auth::password::{Password, PasswordRejected};
-use ::{{crate_name}}::auth::roles::MFA_FOR_EVERY_ROLE;
-use ::{{crate_name}}::auth::throttle::{FREE_FAILURES, MAX_LOCK};
-use ::{{crate_name}}::auth::{Role, totp};
-use ::{{crate_name}}::clock::Clock;
-use ::{{crate_name}}::db;
-use ::{{crate_name}}::models::user;
+use ::service::accounts::{self, AccountError, ClinicChoice, NewUser};
+use ::service::auth::password::{Password, PasswordRejected};
+use ::service::auth::roles::MFA_FOR_EVERY_ROLE;
+use ::service::auth::throttle::{FREE_FAILURES, MAX_LOCK};
+use ::service::auth::{Role, totp};
+use ::service::clock::Clock;
+use ::service::db;
+use ::service::models::user;
 
 use crate::support::{LOOPBACK, TestApp, TestDb};
 

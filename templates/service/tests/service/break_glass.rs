@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::db;
-use ::{{crate_name}}::models::emergency_access::EMERGENCY_ACCESS_LIFETIME;
-use ::{{crate_name}}::models::ids::ClinicId;
-use ::{{crate_name}}::routes::openapi;
+use ::service::auth::Role;
+use ::service::db;
+use ::service::models::emergency_access::EMERGENCY_ACCESS_LIFETIME;
+use ::service::models::ids::ClinicId;
+use ::service::routes::openapi;
 
 use crate::support::{Reply, TestApp, TestDb, TestUser, sqlstate};
 

@@ -19,13 +19,13 @@ use phi_guard::{Phi, SafeUrl};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
-use ::{{crate_name}}::audit::{self, AuditAction, AuditContext};
-use ::{{crate_name}}::audit::{Event, Outcome, RequestMeta};
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::clock::Clock;
-use ::{{crate_name}}::config::DATA_RESIDENCY;
-use ::{{crate_name}}::db::{self, SERVICE_ROLE};
-use ::{{crate_name}}::egress::{
+use ::service::audit::{self, AuditAction, AuditContext};
+use ::service::audit::{Event, Outcome, RequestMeta};
+use ::service::auth::Role;
+use ::service::clock::Clock;
+use ::service::config::DATA_RESIDENCY;
+use ::service::db::{self, SERVICE_ROLE};
+use ::service::egress::{
     EgressClient, EgressError, EgressRequest, EgressResponse, Refusal, Transport, UNLISTED_VENDOR,
     Vendors,
 };
@@ -417,7 +417,7 @@ async fn untrusted_tls_endpoint() -> Endpoint {
     let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(generated.signing_key.serialize_der().into());
     let chain = vec![generated.cert.der().clone()];
-    let config = ::{{crate_name}}::tls::server_config_from(chain, key).unwrap();
+    let config = ::service::tls::server_config_from(chain, key).unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let listener = TcpListener::bind((LOOPBACK, 0)).await.unwrap();
     let port = listener.local_addr().unwrap().port();

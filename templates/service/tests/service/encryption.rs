@@ -9,10 +9,10 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::config::{KEK_VARIABLE, PREVIOUS_KEK_VARIABLE};
-use ::{{crate_name}}::crypto::{Kek, KekRing, Keyring};
-use ::{{crate_name}}::models::tenant_key;
+use ::service::auth::Role;
+use ::service::config::{KEK_VARIABLE, PREVIOUS_KEK_VARIABLE};
+use ::service::crypto::{Kek, KekRing, Keyring};
+use ::service::models::tenant_key;
 
 use crate::support::{TestApp, TestDb, sqlstate};
 
@@ -362,7 +362,7 @@ fn provide(keys: &[(&'static str, &Kek)]) -> ProvidedKeys {
 
 /// Runs `rotate-keys` as an operator would, and returns its JSON report.
 fn rotate_keys(db: &TestDb, keys: &ProvidedKeys, extra: &[&str]) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_{{crate_name}}"))
+    let output = std::process::Command::new(crate::support::binary())
         .arg("rotate-keys")
         .args(extra)
         .env("MIGRATION_DATABASE_URL", &db.owner_url)
@@ -461,7 +461,7 @@ async fn rotate_keys_without_the_key_that_wrapped_them_changes_nothing() {
 
     // The operator forgets the previous key: the command fails, nothing is re-wrapped.
     let unrelated = provide(&[(KEK_VARIABLE, &Kek::generate().unwrap())]);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_{{crate_name}}"))
+    let output = std::process::Command::new(crate::support::binary())
         .arg("rotate-keys")
         .env("MIGRATION_DATABASE_URL", &app.db.owner_url)
         .env_remove(KEK_VARIABLE)

@@ -7,7 +7,7 @@ use axum::{
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use ::{{crate_name}}::middleware::request_log;
+use ::service::middleware::request_log;
 
 use crate::support::offline_app;
 

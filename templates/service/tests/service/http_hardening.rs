@@ -11,9 +11,9 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::auth::rate_limit;
-use ::{{crate_name}}::middleware::{self, security_headers};
+use ::service::auth::Role;
+use ::service::auth::rate_limit;
+use ::service::middleware::{self, security_headers};
 
 use crate::support::{LOOPBACK, LogCapture, Reply, TestApp, offline_app, offline_app_with};
 

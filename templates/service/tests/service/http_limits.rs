@@ -10,7 +10,7 @@ use axum::{
 };
 use tower::ServiceExt;
 
-use ::{{crate_name}}::middleware;
+use ::service::middleware;
 
 use crate::support::offline_app;
 

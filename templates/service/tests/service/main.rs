@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
+// The service under a fixed name, so that no line of the tests depends on the length of
+// the project's name (rustfmt lays lines out by their length).
+extern crate {{crate_name}} as service;
+
 mod support;
 
 mod access;

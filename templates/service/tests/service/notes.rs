@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use ::{{crate_name}}::auth::Role;
+use ::service::auth::Role;
 
 use crate::support::TestApp;
 

@@ -9,8 +9,8 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::routes;
+use ::service::auth::Role;
+use ::service::routes;
 
 use crate::support::{TestApp, offline_app};
 

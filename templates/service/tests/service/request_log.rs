@@ -3,7 +3,7 @@
 use axum::{body::Body, http::Request};
 use tower::ServiceExt;
 
-use ::{{crate_name}}::middleware::request_log;
+use ::service::middleware::request_log;
 
 use crate::support::{LogCapture, offline_app};
 

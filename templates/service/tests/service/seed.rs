@@ -4,15 +4,15 @@
 use axum::http::StatusCode;
 use sqlx::PgPool;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::auth::password::PasswordHasher;
-use ::{{crate_name}}::config::Environment;
-use ::{{crate_name}}::crypto::{Kek, KekRing, Keyring};
-use ::{{crate_name}}::db::{self, Deployment};
-use ::{{crate_name}}::models::ClinicalRecords;
-use ::{{crate_name}}::models::ids::to_uuid;
-use ::{{crate_name}}::models::patient::Patients;
-use ::{{crate_name}}::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
+use ::service::auth::Role;
+use ::service::auth::password::PasswordHasher;
+use ::service::config::Environment;
+use ::service::crypto::{Kek, KekRing, Keyring};
+use ::service::db::{self, Deployment};
+use ::service::models::ClinicalRecords;
+use ::service::models::ids::to_uuid;
+use ::service::models::patient::Patients;
+use ::service::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
 
 use crate::support::{LOOPBACK, TestApp, TestDb};
 

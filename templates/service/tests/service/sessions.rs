@@ -5,8 +5,8 @@ use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
-use ::{{crate_name}}::accounts;
-use ::{{crate_name}}::auth::Role;
+use ::service::accounts;
+use ::service::auth::Role;
 
 use crate::support::TestApp;
 

@@ -4,9 +4,9 @@
 
 use sqlx::Row;
 
-use ::{{crate_name}}::auth::Role;
-use ::{{crate_name}}::db::{self, OWNER_ROLE, SERVICE_ROLE};
-use ::{{crate_name}}::models::ids::ClinicId;
+use ::service::auth::Role;
+use ::service::db::{self, OWNER_ROLE, SERVICE_ROLE};
+use ::service::models::ids::ClinicId;
 
 use crate::support::{TestApp, TestDb};
 
@@ -160,7 +160,7 @@ async fn clinic_scope_ends_with_its_transaction() {
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use ::{{crate_name}}::crypto::Field;
+use ::service::crypto::Field;
 
 use crate::support::sqlstate;
 
@@ -317,7 +317,7 @@ async fn clinician_of_another_clinic_gets_404_for_read_update_delete_and_search(
 }
 
 fn db_uuid(clinic: ClinicId) -> uuid::Uuid {
-    ::{{crate_name}}::models::ids::to_uuid(clinic)
+    ::service::models::ids::to_uuid(clinic)
 }
 {%- else %}
 
@@ -326,7 +326,8 @@ async fn single_tenancy_database_holds_one_clinic() {
     let app = TestApp::new().await;
     app.clinic("Synthetic Clinic A").await;
     let mut tx = app.pool.begin().await.unwrap();
-    let second = ::{{crate_name}}::models::clinic::create(&mut tx, "Synthetic Clinic B").await;
+    let name = "Synthetic Clinic B";
+    let second = ::service::models::clinic::create(&mut tx, name).await;
     assert!(second.is_err(), "a second clinic is refused");
 }
 {%- endif %}

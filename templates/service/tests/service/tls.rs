@@ -20,7 +20,7 @@ use tokio::{
 };
 use tokio_rustls::TlsConnector;
 
-use ::{{crate_name}}::{
+use ::service::{
     AppState,
     config::{Config, TlsFiles},
     tls::{self, TlsError},
@@ -85,7 +85,7 @@ impl TlsServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(::{{crate_name}}::serve_tls(listener, tls_config, state, async {
+        tokio::spawn(::service::serve_tls(listener, tls_config, state, async {
             let _ = stopped.await;
         }));
         Self {

@@ -36,18 +36,18 @@ use tracing_subscriber::fmt::MakeWriter;
 
 // `::` names the service crate even when the project is called like one of its modules
 // (a project named `clinic` also has `models::clinic`, imported below).
-use ::{{crate_name}}::accounts::{self, ClinicChoice, NewUser};
-use ::{{crate_name}}::auth::password::{Password, PasswordHasher};
-use ::{{crate_name}}::auth::session::SessionPolicy;
-use ::{{crate_name}}::auth::{Role, totp};
-use ::{{crate_name}}::clock::{Clock, ManualClock};
-use ::{{crate_name}}::config::{Config, Environment};
-use ::{{crate_name}}::crypto::{KekRing, Keyring};
-use ::{{crate_name}}::db::bootstrap::{self, Roles};
-use ::{{crate_name}}::egress::EgressClient;
-use ::{{crate_name}}::models::clinic;
-use ::{{crate_name}}::models::ids::{ClinicId, UserId};
-use ::{{crate_name}}::{AppState, app, db};
+use ::service::accounts::{self, ClinicChoice, NewUser};
+use ::service::auth::password::{Password, PasswordHasher};
+use ::service::auth::session::SessionPolicy;
+use ::service::auth::{Role, totp};
+use ::service::clock::{Clock, ManualClock};
+use ::service::config::{Config, Environment};
+use ::service::crypto::{KekRing, Keyring};
+use ::service::db::bootstrap::{self, Roles};
+use ::service::egress::EgressClient;
+use ::service::models::clinic;
+use ::service::models::ids::{ClinicId, UserId};
+use ::service::{AppState, app, db};
 
 /// One cluster and one migrated template database per test binary.
 struct Shared {
@@ -83,7 +83,7 @@ async fn shared() -> &'static Shared {
                     (Some(cluster), admin)
                 }
             };
-            let template = format!("{{crate_name}}_template_{}", std::process::id());
+            let template = format!("{}_template_{}", env!("CARGO_PKG_NAME"), std::process::id());
             let roles = bootstrap::bootstrap(&admin, &template)
                 .await
                 .unwrap_or_else(|error| panic!("cannot create the roles and database: {error}"));
@@ -117,7 +117,8 @@ impl TestDb {
     pub async fn new() -> Self {
         let shared = shared().await;
         let name = format!(
-            "{{crate_name}}_test_{}_{}",
+            "{}_test_{}_{}",
+            env!("CARGO_PKG_NAME"),
             std::process::id(),
             DATABASES.fetch_add(1, Ordering::SeqCst)
         );
@@ -171,6 +172,11 @@ pub struct TestUser {
     pub email: String,
     pub password: String,
     pub totp_secret: Option<Vec<u8>>,
+}
+
+/// The service's binary, for the tests of its commands.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_{{crate_name}}")
 }
 
 /// The password every test account gets: long enough, not a common one.
@@ -470,7 +476,7 @@ impl LogCapture {
     /// Captures what `logging::json_subscriber` writes at `filter` (e.g. `info`).
     pub fn start(filter: &str) -> Self {
         let captured = Captured::default();
-        let dispatch = tracing::Dispatch::new(::{{crate_name}}::logging::json_subscriber(
+        let dispatch = tracing::Dispatch::new(::service::logging::json_subscriber(
             tracing_subscriber::EnvFilter::new(filter),
             captured.clone(),
         ));

@@ -14,11 +14,11 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgConnectOptions;
 
-use ::{{crate_name}}::auth::totp;
-use ::{{crate_name}}::clock::{Clock, SystemClock};
-use ::{{crate_name}}::config::{Config, Environment};
-use ::{{crate_name}}::seed::{self, SeedOptions};
-use ::{{crate_name}}::{AppState, db, logging};
+use ::service::auth::totp;
+use ::service::clock::{Clock, SystemClock};
+use ::service::config::{Config, Environment};
+use ::service::seed::{self, SeedOptions};
+use ::service::{AppState, db, logging, serve, shutdown_signal};
 
 /// The database the development server creates in its cluster.
 const DATABASE: &str = "{{crate_name}}_dev";
@@ -78,7 +78,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         database_env = %out.join("database.env").display(),
         "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
     );
-    ::{{crate_name}}::serve(listener, state, ::{{crate_name}}::shutdown_signal()).await?;
+    serve(listener, state, shutdown_signal()).await?;
     drop(cluster);
     Ok(())
 }
