@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -62,6 +62,9 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const PASSWORD: &str = "synthetic benchmark passphrase";
+
+/// The next client address of an authentication call (see `call`).
+static NEXT_ADDRESS: AtomicU32 = AtomicU32::new(1);
 
 struct Settings {
     seconds: u64,
@@ -164,7 +167,13 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
             .connect(&superuser)
             .await?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let app = baseline::router(AppState::new(pool, &config)?, unscoped);
+        let mut state = AppState::new(pool, &config)?;
+        // Logins come from addresses of their own (see `call`), as a storm from many
+        // machines would: from one address, the per-address rate limit answers 429
+        // before any hashing, and the storm phase would measure nothing. The addresses
+        // are read from X-Forwarded-For, trusted here as if from a proxy.
+        state.behind_tls_proxy = true;
+        let app = baseline::router(state, unscoped);
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -526,6 +535,12 @@ async fn call(
         .method(method)
         .uri(uri)
         .header("x-session-transport", "bearer");
+    if uri.contains("/auth/") {
+        // A fresh address per authentication call (10.0.0.0/8, counting up).
+        let n = NEXT_ADDRESS.fetch_add(1, Ordering::Relaxed);
+        let [_, a, b, c] = n.to_be_bytes();
+        request = request.header("x-forwarded-for", format!("10.{a}.{b}.{c}"));
+    }
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
