@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ids::{AppointmentId, PatientId, from_uuid, to_uuid};
-use super::{ClinicalRecords, MAX_PAGE, present, seal_reason};
+use super::{ClinicalRecords, MAX_PAGE, open_rows, present, seal_reason};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
@@ -156,10 +156,7 @@ impl ClinicalRecords for Appointments {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.open(keys))
-            .collect::<Result<_, _>>()?)
+        open_rows(rows, |row| row.open(keys))
     }
 
     async fn create(
@@ -266,9 +263,6 @@ impl ClinicalRecords for Appointments {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.open(keys))
-            .collect::<Result<_, _>>()?)
+        open_rows(rows, |row| row.open(keys))
     }
 }

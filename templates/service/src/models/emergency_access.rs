@@ -12,8 +12,8 @@ use serde::Deserialize;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::MAX_PAGE;
 use super::ids::{PatientId, UserId, from_uuid, to_uuid};
+use super::{MAX_PAGE, open_rows};
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
 
@@ -172,10 +172,7 @@ pub async fn unreviewed(
     )
     .fetch_all(tx)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| row.open(keys))
-        .collect::<Result<_, _>>()?)
+    open_rows(rows, |row| row.open(keys))
 }
 
 /// Marks the unreviewed grant `id` reviewed by the transaction's user; `None` when there

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Resource;
-use crate::crypto::{ClinicKeys, Field};
+use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
 
 {% if modules contains "appointments" %}pub mod appointment;
@@ -36,6 +36,17 @@ pub const MAX_PAGE: i64 = 200;
 
 /// The longest reason of an encounter or appointment, in characters.
 pub const MAX_REASON: usize = 2000;
+
+/// Decrypts `rows` with `open`: the records, or the first failure (a value altered or
+/// moved from another row, which is never served).
+pub fn open_rows<R, T>(
+    rows: Vec<R>,
+    open: impl Fn(R) -> Result<T, CryptoError>,
+) -> Result<Vec<T>, ApiError> {
+    rows.into_iter()
+        .map(|row| open(row).map_err(ApiError::from))
+        .collect()
+}
 
 /// An optional reason, sealed for `field` of the record `row`, once it is within
 /// [`MAX_REASON`]: the column holds ciphertext, so the bound is checked here.

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
-use super::{ClinicalRecords, MAX_PAGE};
+use super::{ClinicalRecords, MAX_PAGE, open_rows};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
@@ -117,10 +117,7 @@ impl ClinicalRecords for Notes {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.open(keys))
-            .collect::<Result<_, _>>()?)
+        open_rows(rows, |row| row.open(keys))
     }
 
     async fn create(
@@ -207,9 +204,6 @@ impl ClinicalRecords for Notes {
         )
         .fetch_all(tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.open(keys))
-            .collect::<Result<_, _>>()?)
+        open_rows(rows, |row| row.open(keys))
     }
 }

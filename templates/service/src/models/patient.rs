@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ids::{PatientId, from_uuid, to_uuid};
-use super::{ClinicalRecords, MAX_PAGE, present};
+use super::{ClinicalRecords, MAX_PAGE, open_rows, present};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
@@ -116,12 +116,6 @@ impl PatientRow {
             updated_at: self.updated_at,
         })
     }
-}
-
-fn open_all(rows: Vec<PatientRow>, keys: &ClinicKeys) -> Result<Vec<Patient>, ApiError> {
-    rows.into_iter()
-        .map(|row| row.open(keys).map_err(ApiError::from))
-        .collect()
 }
 
 /// A patient's values as stored: sealed to the row, with the search indexes.
@@ -244,7 +238,7 @@ impl ClinicalRecords for Patients {
         )
         .fetch_all(tx)
         .await?;
-        open_all(rows, keys)
+        open_rows(rows, |row| row.open(keys))
     }
 
     async fn create(
@@ -416,6 +410,6 @@ impl ClinicalRecords for Patients {
         )
         .fetch_all(tx)
         .await?;
-        open_all(rows, keys)
+        open_rows(rows, |row| row.open(keys))
     }
 }
