@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A failed request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,8 +44,10 @@ pub enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
+/// What every error answers, `{"error": "..."}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
     error: &'static str,
 }
 

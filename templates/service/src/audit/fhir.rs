@@ -2,8 +2,13 @@
 //! FHIR server: who (`agent`), what (`entity`), when (`recorded`), `action`, `outcome`
 //! and `source`. HIPAA 164.312(b); IHE BALP uses the same mapping.
 
+use std::borrow::Cow;
+
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::chain::StoredEvent;
 
@@ -153,6 +158,46 @@ pub fn audit_event(event: &StoredEvent) -> Value {
         }]);
     }
     resource
+}
+
+/// The media type of a FHIR resource in JSON.
+pub const MEDIA_TYPE: &str = "application/fhir+json";
+
+/// What [`bundle`] answers, as `GET /openapi.json` describes it. The bundle is JSON built
+/// here rather than a Rust type, so its schema is written here, beside it.
+pub struct FhirBundle;
+
+impl PartialSchema for FhirBundle {
+    fn schema() -> RefOr<Schema> {
+        let constant = |value: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([value]))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "a FHIR R4 Bundle (type collection) of AuditEvent resources",
+            ))
+            .property("resourceType", constant("Bundle"))
+            .required("resourceType")
+            .property("type", constant("collection"))
+            .required("type")
+            .property("total", ObjectBuilder::new().schema_type(Type::Integer))
+            .required("total")
+            .property(
+                "entry",
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)),
+            )
+            .required("entry")
+            .into()
+    }
+}
+
+impl ToSchema for FhirBundle {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("FhirBundle")
+    }
 }
 
 /// A page of events as a FHIR Bundle (type `collection`) of AuditEvents.

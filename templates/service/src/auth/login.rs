@@ -11,6 +11,7 @@
 
 use axum::http::HeaderMap;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::password::{HashError, Password};
@@ -23,15 +24,17 @@ use crate::models::user::{self, Account};
 use crate::state::AppState;
 
 /// `POST /auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(value_type = String, format = Password)]
     pub password: Password,
 }
 
 /// `POST /auth/mfa`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaRequest {
     pub code: String,

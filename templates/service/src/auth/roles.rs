@@ -3,13 +3,14 @@
 //! minimum necessary.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Whether auditors need a TOTP code too (the `mfa` answer: `totp` asks it of the
 /// clinical roles, `totp-all` of every account).
 pub const MFA_FOR_EVERY_ROLE: bool = {% if mfa == "totp-all" %}true{% else %}false{% endif %};
 
 /// What an account may do is decided by its role alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Runs the clinic's accounts and deletes records; reads no PHI.

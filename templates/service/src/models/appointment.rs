@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids::{AppointmentId, PatientId, from_uuid, to_uuid};
@@ -17,7 +18,7 @@ use crate::error::ApiError;
 const REASON: Field = Field::new("appointments", "reason");
 
 /// Where an appointment stands (after FHIR's `Appointment.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AppointmentStatus {
     Booked,
@@ -47,14 +48,19 @@ impl AppointmentStatus {
 }
 
 /// An appointment, as the API returns it.
-#[derive(PhiResponse, RedactedDebug)]
+#[derive(PhiResponse, RedactedDebug, ToSchema)]
 pub struct Appointment {
+    #[schema(value_type = Uuid)]
     pub id: AppointmentId,
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub starts_at: Phi<DateTime<Utc>>,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub ends_at: Phi<DateTime<Utc>>,
     #[phi(serde)]
     pub status: AppointmentStatus,
+    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
     pub reason: Phi<Option<String>>,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -63,34 +69,42 @@ pub struct Appointment {
 }
 
 /// `POST /appointments`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppointment {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub starts_at: Phi<DateTime<Utc>>,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub ends_at: Phi<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub reason: Phi<Option<String>>,
 }
 
 /// `PATCH /appointments/{id}`: the fields present change; null clears `reason`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentChanges {
     #[serde(default)]
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub starts_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default)]
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub ends_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default)]
     pub status: Option<AppointmentStatus>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub reason: Option<Phi<Option<String>>>,
 }
 
 /// `POST /appointments/search`: a patient's appointments.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentSearch {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
 }
 

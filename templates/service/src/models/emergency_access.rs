@@ -10,12 +10,16 @@ use chrono::{DateTime, Duration, Utc};
 use phi_guard::{Phi, PhiResponse, RedactedDebug, opaque_id};
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection};
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use uuid::Uuid;
 
 use super::ids::{PatientId, UserId, from_uuid, to_uuid};
 use super::{MAX_PAGE, open_rows};
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::routes::openapi::marked;
 
 const REASON: Field = Field::new("emergency_access", "reason");
 
@@ -36,12 +40,25 @@ opaque_id! {
 }
 
 /// `POST /emergency-access`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassRequest {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
     /// Why the normal rules do not suffice; reviewed by an auditor.
+    #[schema(schema_with = reason_schema)]
     pub reason: Phi<String>,
+}
+
+/// The schema of [`BreakGlassRequest::reason`]: PHI, of the length [`BreakGlassRequest::reason`]
+/// accepts.
+fn reason_schema() -> RefOr<Schema> {
+    marked(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(MIN_REASON_CHARS))
+            .max_length(Some(MAX_REASON_CHARS)),
+    )
 }
 
 impl BreakGlassRequest {
@@ -60,28 +77,38 @@ impl BreakGlassRequest {
 }
 
 /// What the clinician who broke the glass gets back.
-#[derive(PhiResponse, Debug)]
+#[derive(PhiResponse, Debug, ToSchema)]
+#[schema(as = EmergencyGrant)]
 pub struct Granted {
+    #[schema(value_type = Uuid)]
     pub id: EmergencyAccessId,
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
     #[phi(serde)]
     pub expires_at: DateTime<Utc>,
 }
 
 /// A grant as auditors review it.
-#[derive(PhiResponse, RedactedDebug)]
+#[derive(PhiResponse, RedactedDebug, ToSchema)]
+#[schema(as = EmergencyAccess)]
 pub struct Grant {
+    #[schema(value_type = Uuid)]
     pub id: EmergencyAccessId,
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
     /// The clinician who broke the glass.
+    #[schema(value_type = Uuid)]
     pub user_id: UserId,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub reason: Phi<String>,
     #[phi(serde)]
     pub granted_at: DateTime<Utc>,
     #[phi(serde)]
     pub expires_at: DateTime<Utc>,
     #[phi(serde)]
+    #[schema(required)]
     pub reviewed_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Uuid>, required)]
     pub reviewed_by: Option<UserId>,
 }
 

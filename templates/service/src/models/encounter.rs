@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
@@ -12,12 +13,13 @@ use super::{ClinicalRecords, MAX_PAGE, open_rows, present, seal_reason};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::routes::openapi::phi;
 
 /// Encrypted like the patients' columns; the times stay plaintext (see the migration).
 const REASON: Field = Field::new("encounters", "reason");
 
 /// The setting of an encounter (after FHIR's `Encounter.class`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EncounterClass {
     Ambulatory,
@@ -47,14 +49,21 @@ impl EncounterClass {
 }
 
 /// An encounter, as the API returns it.
-#[derive(PhiResponse, RedactedDebug)]
+#[derive(PhiResponse, RedactedDebug, ToSchema)]
 pub struct Encounter {
+    #[schema(value_type = Uuid)]
     pub id: EncounterId,
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(schema_with = phi::<EncounterClass>)]
     pub class: Phi<EncounterClass>,
+    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
     pub reason: Phi<Option<String>>,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub started_at: Phi<DateTime<Utc>>,
+    #[schema(value_type = Option<DateTime<Utc>>, required, extensions(("x-phi" = json!(true))))]
     pub ended_at: Phi<Option<DateTime<Utc>>>,
+    #[schema(value_type = Uuid)]
     pub created_by: UserId,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -63,36 +72,46 @@ pub struct Encounter {
 }
 
 /// `POST /encounters`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEncounter {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(schema_with = phi::<EncounterClass>)]
     pub class: Phi<EncounterClass>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub reason: Phi<Option<String>>,
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub started_at: Phi<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(value_type = Option<DateTime<Utc>>, extensions(("x-phi" = json!(true))))]
     pub ended_at: Phi<Option<DateTime<Utc>>>,
 }
 
 /// `PATCH /encounters/{id}`: the fields present change; null clears `reason`, `ended_at`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncounterChanges {
     #[serde(default)]
+    #[schema(schema_with = phi::<EncounterClass>)]
     pub class: Option<Phi<EncounterClass>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub reason: Option<Phi<Option<String>>>,
     #[serde(default)]
+    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub started_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>, extensions(("x-phi" = json!(true))))]
     pub ended_at: Option<Phi<Option<DateTime<Utc>>>>,
 }
 
 /// `POST /encounters/search`: a patient's encounters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncounterSearch {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
 }
 

@@ -8,6 +8,7 @@ use std::future::Future;
 use phi_guard::{OpaqueId, ResponseBody, UrlSafe};
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Resource;
@@ -73,14 +74,15 @@ pub trait ClinicalRecords: Send + Sync + 'static {
     const RESOURCE: Resource;
     /// How a record is named in URLs.
     type Id: UrlSafe + DeserializeOwned + From<OpaqueId> + Into<OpaqueId> + Copy + Send + 'static;
-    /// A record, as responses carry it.
-    type Record: ResponseBody + Send + 'static;
+    /// A record, as responses carry it. Each type's schema is what `GET /openapi.json`
+    /// publishes for it.
+    type Record: ResponseBody + ToSchema + Send + 'static;
     /// A request body that creates a record.
-    type New: DeserializeOwned + Send + 'static;
+    type New: DeserializeOwned + ToSchema + Send + 'static;
     /// A request body that changes some fields of a record.
-    type Changes: DeserializeOwned + Send + 'static;
+    type Changes: DeserializeOwned + ToSchema + Send + 'static;
     /// A request body that finds records by exact match.
-    type Search: DeserializeOwned + Send + 'static;
+    type Search: DeserializeOwned + ToSchema + Send + 'static;
 
     /// The id of `record`, for paging.
     fn id_of(record: &Self::Record) -> OpaqueId;

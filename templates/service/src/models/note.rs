@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::Deserialize;
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
@@ -29,11 +30,15 @@ fn seal_body(keys: &ClinicKeys, id: Uuid, body: &str) -> Result<Vec<u8>, ApiErro
 }
 
 /// A note, as the API returns it.
-#[derive(PhiResponse, RedactedDebug)]
+#[derive(PhiResponse, RedactedDebug, ToSchema)]
 pub struct Note {
+    #[schema(value_type = Uuid)]
     pub id: NoteId,
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub body: Phi<String>,
+    #[schema(value_type = Uuid)]
     pub author_id: UserId,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -42,24 +47,28 @@ pub struct Note {
 }
 
 /// `POST /notes`. The author is the session's user.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub body: Phi<String>,
 }
 
 /// `PATCH /notes/{id}`.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteChanges {
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub body: Phi<String>,
 }
 
 /// `POST /notes/search`: a patient's notes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteSearch {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
 }
 

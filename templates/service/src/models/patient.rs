@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::Deserialize;
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids::{PatientId, from_uuid, to_uuid};
@@ -26,13 +27,19 @@ const MRN_INDEX: Field = Field::new("patients", "mrn_index");
 const NAME_DOB_INDEX: Field = Field::new("patients", "name_dob_index");
 
 /// A patient, as the API returns it.
-#[derive(PhiResponse, RedactedDebug)]
+#[derive(PhiResponse, RedactedDebug, ToSchema)]
 pub struct Patient {
+    #[schema(value_type = Uuid)]
     pub id: PatientId,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub mrn: Phi<String>,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub given_name: Phi<String>,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub family_name: Phi<String>,
+    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Phi<NaiveDate>,
+    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
     pub phone: Phi<Option<String>>,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -41,46 +48,60 @@ pub struct Patient {
 }
 
 /// `POST /patients`. The clinic comes from the session, never from the body.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPatient {
     /// Medical record number, unique within the clinic.
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub mrn: Phi<String>,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub given_name: Phi<String>,
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub family_name: Phi<String>,
+    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Phi<NaiveDate>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub phone: Phi<Option<String>>,
 }
 
 /// `PATCH /patients/{id}`: the fields present change; `"phone": null` removes the phone.
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientChanges {
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub mrn: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub given_name: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Option<Phi<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
     pub phone: Option<Phi<Option<String>>>,
 }
 
 /// `POST /patients/search`: exact match by record number, or by name and date of birth.
 /// In the body, never the URL (SPEC 4.1).
-#[derive(Deserialize, RedactedDebug)]
+#[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientSearch {
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub mrn: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub given_name: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
+    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Option<Phi<NaiveDate>>,
 }
 

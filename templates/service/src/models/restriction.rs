@@ -7,6 +7,7 @@
 use phi_guard::PhiResponse;
 use serde::Deserialize;
 use sqlx::PgConnection;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ids::{PatientId, UserId, from_uuid, to_uuid};
@@ -16,20 +17,23 @@ use crate::error::ApiError;
 pub const MAX_CARE_TEAM: usize = 100;
 
 /// `PUT /patients/{id}/restriction`. The caller is always on the care team.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestrictionChange {
     pub restricted: bool,
     /// Clinicians of the clinic who may see the patient; only for a restricted patient.
     #[serde(default)]
+    #[schema(value_type = Vec<Uuid>)]
     pub care_team: Vec<UserId>,
 }
 
 /// A patient's restriction, as the API returns it: ids only.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
 pub struct Restriction {
+    #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
     pub restricted: bool,
+    #[schema(value_type = Vec<Uuid>)]
     pub care_team: Vec<UserId>,
 }
 

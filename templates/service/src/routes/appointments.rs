@@ -9,13 +9,5 @@ pub fn routes() -> Vec<super::Route> {
         "/appointments",
         "/appointments/{id}",
         "/appointments/search",
-        resource::Schemas {
-            record: "Appointment",
-            page: "AppointmentPage",
-            found: "AppointmentList",
-            new: "NewAppointment",
-            changes: "AppointmentChanges",
-            search: "AppointmentSearch",
-        },
     )
 }

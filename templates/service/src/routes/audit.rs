@@ -11,6 +11,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafeQuery, UrlSafe};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::chain::StoredEvent;
 use crate::audit::{self, AuditAction, Event, Outcome, fhir};
@@ -21,6 +22,7 @@ use crate::error::ApiError;
 use crate::models::MAX_PAGE;
 use crate::models::audit as rows;
 use crate::models::ids::{from_uuid, to_uuid};
+use crate::routes::openapi::{self, Body};
 use crate::routes::resource::DEFAULT_PAGE;
 use crate::routes::{Doc, Route};
 use crate::state::AppState;
@@ -36,8 +38,8 @@ pub fn routes() -> Vec<Route> {
                 public: false,
                 request: None,
                 status: 200,
-                response: Some("AuditPage"),
-                paged: true,
+                response: Some(Body::json::<AuditPage>()),
+                query: Some(openapi::query::<AuditPaging>),
             },
         ),
         Route::new(
@@ -49,8 +51,8 @@ pub fn routes() -> Vec<Route> {
                 public: false,
                 request: None,
                 status: 200,
-                response: Some("FhirBundle"),
-                paged: true,
+                response: Some(Body::json::<fhir::FhirBundle>().media_type(fhir::MEDIA_TYPE)),
+                query: Some(openapi::query::<AuditPaging>),
             },
         ),
         Route::new(
@@ -62,18 +64,24 @@ pub fn routes() -> Vec<Route> {
                 public: false,
                 request: None,
                 status: 200,
-                response: Some("ChainVerification"),
-                paged: false,
+                response: Some(Body::json::<VerificationView>()),
+                query: None,
             },
         ),
     ]
 }
 
 /// `?after=SEQ&limit=N`: events after sequence number `after`, oldest first.
-#[derive(Debug, Deserialize, UrlSafe)]
+#[derive(Debug, Deserialize, UrlSafe, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditPaging {
+    /// Continue after this sequence number (the previous page's `next_after`).
+    #[param(nullable = false)]
     pub after: Option<i64>,
+    /// How many events per page.
+    // The maximum is `MAX_PAGE`; utoipa takes only a literal, so
+    // `openapi_parameters_are_only_opaque_ids_and_paging` compares the two.
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<u32>,
 }
 
@@ -85,19 +93,27 @@ impl AuditPaging {
 }
 
 /// One audit event: ids, codes and times, never PHI.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditEventView {
+    #[schema(value_type = Uuid)]
     pub id: OpaqueId,
     pub seq: i64,
     #[phi(serde)]
     pub occurred_at: DateTime<Utc>,
+    #[schema(value_type = Option<Uuid>, required)]
     pub actor_user_id: Option<OpaqueId>,
+    #[schema(required)]
     pub actor_role: Option<String>,
     pub action: String,
+    #[schema(required)]
     pub resource_type: Option<String>,
+    #[schema(value_type = Option<Uuid>, required)]
     pub resource_id: Option<OpaqueId>,
     pub outcome: String,
+    #[schema(value_type = Option<Uuid>, required)]
     pub request_id: Option<OpaqueId>,
+    #[schema(required)]
     pub source_address: Option<String>,
     /// The chain link, hex.
     pub prev_hash: String,
@@ -105,24 +121,28 @@ pub struct AuditEventView {
 }
 
 /// A page of events; `next_after` continues it.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
 pub struct AuditPage {
     pub items: Vec<AuditEventView>,
+    #[schema(required)]
     pub next_after: Option<i64>,
 }
 
 /// What `GET /audit/verify` answers.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
+#[schema(as = ChainVerification)]
 pub struct VerificationView {
     pub ok: bool,
     pub events_checked: i64,
+    #[schema(inline, required)]
     pub broken: Option<BrokenLinkView>,
 }
 
 /// The first link of the chain that does not hold.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
 pub struct BrokenLinkView {
     pub seq: i64,
+    #[schema(value_type = Option<Uuid>, required)]
     pub event_id: Option<OpaqueId>,
     pub reason: String,
 }
@@ -188,7 +208,7 @@ async fn list_fhir(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/fhir+json"),
+        HeaderValue::from_static(fhir::MEDIA_TYPE),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)

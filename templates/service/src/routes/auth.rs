@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, extract::State};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::Body;
 use super::{Doc, JsonBody, Route};
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
@@ -25,10 +27,10 @@ pub fn routes() -> Vec<Route> {
             Doc {
                 summary: "log in; a session, or a pending one when MFA is required",
                 public: true,
-                request: Some("LoginRequest"),
+                request: Some(Body::json::<LoginRequest>()),
                 status: 200,
-                response: Some("Session"),
-                paged: false,
+                response: Some(Body::json::<SessionBody<'static>>()),
+                query: None,
             },
         ),
         Route::new(
@@ -38,10 +40,10 @@ pub fn routes() -> Vec<Route> {
             Doc {
                 summary: "complete a pending login with a TOTP code",
                 public: false,
-                request: Some("MfaRequest"),
+                request: Some(Body::json::<MfaRequest>()),
                 status: 200,
-                response: Some("Session"),
-                paged: false,
+                response: Some(Body::json::<SessionBody<'static>>()),
+                query: None,
             },
         ),
         Route::new(
@@ -54,7 +56,7 @@ pub fn routes() -> Vec<Route> {
                 request: None,
                 status: 204,
                 response: None,
-                paged: false,
+                query: None,
             },
         ),
     ]
@@ -62,7 +64,8 @@ pub fn routes() -> Vec<Route> {
 
 /// What login and MFA answer. `token` is there only for clients that asked for a bearer
 /// token (`x-session-transport: bearer`); browsers get an HttpOnly cookie instead.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Session)]
 struct SessionBody<'a> {
     mfa_required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -28,17 +28,18 @@ use crate::models::emergency_access::{
     self as grants, BreakGlassRequest, EmergencyAccessId, Grant, Granted,
 };
 use crate::models::ids::to_uuid;
+use crate::routes::openapi::{self, Body};
 use crate::routes::resource::{DEFAULT_PAGE, Page, Paging};
 use crate::routes::{Doc, JsonBody, Route};
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, request, status, response, paged| Doc {
+    let doc = |summary, request, status, response| Doc {
         summary,
         public: false,
         request,
         status,
         response,
-        paged,
+        query: None,
     };
     vec![
         Route::new(
@@ -47,23 +48,24 @@ pub fn routes() -> Vec<Route> {
             post(break_glass),
             doc(
                 "break-glass: time-limited access to one patient, with a mandatory reason, audited and flagged for review",
-                Some("BreakGlassRequest"),
+                Some(Body::json::<BreakGlassRequest>()),
                 201,
-                Some("EmergencyGrant"),
-                false,
+                Some(Body::json::<Granted>()),
             ),
         ),
         Route::new(
             Method::GET,
             "/emergency-access",
             get(flagged),
-            doc(
-                "break-glass grants flagged for review",
-                None,
-                200,
-                Some("EmergencyAccessPage"),
-                true,
-            ),
+            Doc {
+                query: Some(openapi::query::<Paging>),
+                ..doc(
+                    "break-glass grants flagged for review",
+                    None,
+                    200,
+                    Some(Body::page::<Grant>()),
+                )
+            },
         ),
         Route::new(
             Method::POST,
@@ -73,8 +75,7 @@ pub fn routes() -> Vec<Route> {
                 "mark a break-glass grant reviewed",
                 None,
                 200,
-                Some("EmergencyAccess"),
-                false,
+                Some(Body::json::<Grant>()),
             ),
         ),
     ]

@@ -5,17 +5,5 @@ use super::resource;
 use crate::models::encounter::Encounters;
 
 pub fn routes() -> Vec<super::Route> {
-    resource::routes::<Encounters>(
-        "/encounters",
-        "/encounters/{id}",
-        "/encounters/search",
-        resource::Schemas {
-            record: "Encounter",
-            page: "EncounterPage",
-            found: "EncounterList",
-            new: "NewEncounter",
-            changes: "EncounterChanges",
-            search: "EncounterSearch",
-        },
-    )
+    resource::routes::<Encounters>("/encounters", "/encounters/{id}", "/encounters/search")
 }

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::http::Method;
 use axum::routing::get;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::Body;
 use super::{Doc, Route};
 
 pub fn routes() -> Vec<Route> {
@@ -20,13 +22,13 @@ pub fn routes() -> Vec<Route> {
             public: true,
             request: None,
             status: 200,
-            response: Some("Health"),
-            paged: false,
+            response: Some(Body::json::<Health>()),
+            query: None,
         },
     )]
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     pub status: &'static str,
 }

@@ -3,11 +3,13 @@
 use axum::http::Method;
 use axum::routing::get;
 use phi_guard::{PhiJson, PhiResponse};
+use utoipa::ToSchema;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::models::clinic;
 use crate::models::ids::{ClinicId, UserId};
+use crate::routes::openapi::Body;
 use crate::routes::{Doc, Route};
 
 pub fn routes() -> Vec<Route> {
@@ -20,19 +22,21 @@ pub fn routes() -> Vec<Route> {
             public: false,
             request: None,
             status: 200,
-            response: Some("Me"),
-            paged: false,
+            response: Some(Body::json::<Me>()),
+            query: None,
         },
     )]
 }
 
 /// The signed-in user.
-#[derive(Debug, PhiResponse)]
+#[derive(Debug, PhiResponse, ToSchema)]
 pub struct Me {
+    #[schema(value_type = Uuid)]
     pub user_id: UserId,
     pub email: String,
     #[phi(serde)]
     pub role: Role,
+    #[schema(value_type = Uuid)]
     pub clinic_id: ClinicId,
     pub clinic_name: String,
 }

@@ -10,11 +10,13 @@ use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::routing::MethodRouter;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::path::Parameter;
 
 use crate::audit::RequestMeta;
 use crate::error::ApiError;
 use crate::middleware::request_log::RequestId;
 use crate::state::AppState;
+use openapi::Body;
 
 {% if modules contains "appointments" %}pub mod appointments;
 {% endif %}pub mod audit;
@@ -44,18 +46,20 @@ pub struct Route {
 }
 
 /// The OpenAPI description of a route. Path parameters are the `{id}` segments (opaque
-/// UUIDs); `paged` routes take `?after=&limit=`, and nothing else is ever in the URL.
+/// UUIDs); the query parameters are those of the type the handler's `SafeQuery` reads
+/// (paging: `?after=&limit=`), and nothing else is ever in the URL.
 #[derive(Debug, Clone, Copy)]
 pub struct Doc {
     pub summary: &'static str,
     /// Served without a session.
     pub public: bool,
-    /// The JSON request body's schema name, if any.
-    pub request: Option<&'static str>,
-    /// The success status and the JSON response body's schema name, if any.
+    /// The request body, if any.
+    pub request: Option<Body>,
+    /// The success status and the response body, if any.
     pub status: u16,
-    pub response: Option<&'static str>,
-    pub paged: bool,
+    pub response: Option<Body>,
+    /// The query parameters, if any: `openapi::query::<Paging>`.
+    pub query: Option<fn() -> Vec<Parameter>>,
 }
 
 impl Route {

@@ -5,17 +5,5 @@ use super::resource;
 use crate::models::note::Notes;
 
 pub fn routes() -> Vec<super::Route> {
-    resource::routes::<Notes>(
-        "/notes",
-        "/notes/{id}",
-        "/notes/search",
-        resource::Schemas {
-            record: "Note",
-            page: "NotePage",
-            found: "NoteList",
-            new: "NewNote",
-            changes: "NoteChanges",
-            search: "NoteSearch",
-        },
-    )
+    resource::routes::<Notes>("/notes", "/notes/{id}", "/notes/search")
 }

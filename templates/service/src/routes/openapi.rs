@@ -1,22 +1,48 @@
 //! `GET /openapi.json` (SPEC 4.1): an OpenAPI 3.1 description of every route the service
-//! serves, built from [`routes`](super::routes), the same list the router is built from, so
-//! the two cannot drift apart.
+//! serves, assembled with utoipa from [`routes`](super::routes), the same list the router
+//! is built from, so the two cannot drift apart. The schemas are derived from the request
+//! and response types themselves (`#[derive(utoipa::ToSchema)]`), so they cannot drift
+//! from the types either.
 //!
-//! The URL carries nothing but opaque ids (`{id}`, a UUID) and paging (`after`, `limit`):
-//! PHI travels in JSON bodies only. PHI fields are marked `"x-phi": true`.
+//! The URL carries nothing but opaque ids (`{id}`, a UUID) and paging (`after`, `limit`,
+//! from the query types' `#[derive(utoipa::IntoParams)]`): PHI travels in JSON bodies
+//! only. PHI fields (`phi_guard::Phi<T>`) are described as `T`, marked `"x-phi": true`:
+//! `#[schema(value_type = T, extensions(("x-phi" = json!(true))))]`, or, where `T` is an
+//! enum, `#[schema(schema_with = phi::<T>)]` (utoipa drops extensions beside a reference).
+
+use std::borrow::Cow;
 
 use axum::Json;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Map, Value, json};
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{
+    AllOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem,
+    PathsBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder,
+};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use super::resource::Page;
 use super::{Doc, Route};
+use crate::error::ErrorBody;
 
 /// The session cookie (`__Host-` prefixed, HttpOnly, Secure, SameSite=Strict).
 pub const COOKIE_SCHEME: &str = "sessionCookie";
 /// The same session as `Authorization: Bearer`, for API clients.
 pub const BEARER_SCHEME: &str = "bearer";
+
+const JSON: &str = "application/json";
 
 pub fn routes() -> Vec<Route> {
     vec![Route::new(
@@ -28,8 +54,8 @@ pub fn routes() -> Vec<Route> {
             public: true,
             request: None,
             status: 200,
-            response: Some("OpenApi"),
-            paged: false,
+            response: Some(Body::json::<Document>()),
+            query: None,
         },
     )]
 }
@@ -42,629 +68,263 @@ async fn serve() -> Response {
     response
 }
 
+/// A request or response body as the document describes it: a schema in `components`,
+/// derived from the body's Rust type, so a route names its bodies by type and the
+/// compiler checks them.
+#[derive(Debug, Clone, Copy)]
+pub struct Body {
+    media_type: &'static str,
+    /// The schema's name in `components`.
+    name: fn() -> Cow<'static, str>,
+    /// The schema registered under that name.
+    schema: fn() -> RefOr<Schema>,
+    /// Adds the named schemas this one refers to.
+    references: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl Body {
+    /// A JSON body of type `T`.
+    pub const fn json<T: ToSchema>() -> Self {
+        Self {
+            media_type: JSON,
+            name: T::name,
+            schema: T::schema,
+            references: T::schemas,
+        }
+    }
+
+    /// A JSON [`Page`] of `T`s, named `{T}Page` (utoipa names every `Page<T>` `Page`).
+    pub const fn page<T: ToSchema>() -> Self {
+        Self {
+            media_type: JSON,
+            name: page_name::<T>,
+            schema: <Page<T>>::schema,
+            references: with::<T>,
+        }
+    }
+
+    /// A JSON array of `T`s, named `{T}List`.
+    pub const fn list<T: ToSchema>() -> Self {
+        Self {
+            media_type: JSON,
+            name: list_name::<T>,
+            schema: list_schema::<T>,
+            references: with::<T>,
+        }
+    }
+
+    /// The same body, of another media type.
+    pub const fn media_type(self, media_type: &'static str) -> Self {
+        Self { media_type, ..self }
+    }
+
+    /// Adds the body's schema and those it refers to to `schemas`.
+    fn register(&self, schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(((self.name)().into_owned(), (self.schema)()));
+        (self.references)(schemas);
+    }
+
+    /// A reference to the body's schema, in its media type.
+    fn content(&self) -> (&'static str, utoipa::openapi::Content) {
+        let reference = Ref::from_schema_name((self.name)());
+        (
+            self.media_type,
+            ContentBuilder::new().schema(Some(reference)).build(),
+        )
+    }
+}
+
+fn page_name<T: ToSchema>() -> Cow<'static, str> {
+    format!("{}Page", T::name()).into()
+}
+
+fn list_name<T: ToSchema>() -> Cow<'static, str> {
+    format!("{}List", T::name()).into()
+}
+
+fn list_schema<T: ToSchema>() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name(T::name()))
+        .into()
+}
+
+/// `T`'s schema and those it refers to.
+fn with<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}
+
+/// The query parameters of `T`, the type a route's `SafeQuery` reads.
+pub fn query<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
+
+/// The schema of a `phi_guard::Phi<T>` field, for `#[schema(schema_with = phi::<T>)]`:
+/// `T`'s, inline, marked `"x-phi": true` so that clients and reviewers see which fields
+/// are PHI.
+pub fn phi<T: PartialSchema>() -> RefOr<Schema> {
+    marked(T::schema())
+}
+
+/// `schema`, marked as PHI.
+pub fn marked(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
+    let mut schema = schema.into();
+    let extensions = match &mut schema {
+        RefOr::T(Schema::Object(object)) => Some(&mut object.extensions),
+        RefOr::T(Schema::Array(array)) => Some(&mut array.extensions),
+        RefOr::T(Schema::OneOf(one_of)) => Some(&mut one_of.extensions),
+        RefOr::T(Schema::AnyOf(any_of)) => Some(&mut any_of.extensions),
+        RefOr::T(Schema::AllOf(all_of)) => Some(&mut all_of.extensions),
+        _ => None,
+    };
+    if let Some(extensions) = extensions {
+        extensions
+            .get_or_insert_with(Extensions::default)
+            .insert("x-phi".to_owned(), true.into());
+        return schema;
+    }
+    // A reference cannot carry the mark itself: wrap it.
+    AllOfBuilder::new()
+        .item(schema)
+        .extensions(Some([("x-phi", true)].into_iter().collect()))
+        .into()
+}
+
+/// This document, as the schema of `GET /openapi.json`'s answer.
+pub struct Document;
+
+impl PartialSchema for Document {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("this document"))
+            .into()
+    }
+}
+
+impl ToSchema for Document {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("OpenApi")
+    }
+}
+
 /// The OpenAPI document of [`routes`](super::routes).
-pub fn document() -> Value {
-    let mut paths = Map::new();
+pub fn document() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    let mut schemas = Vec::new();
+    let error = Body::json::<ErrorBody>();
+    error.register(&mut schemas);
     for route in super::routes() {
-        let entry = paths
-            .entry(route.path)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(operations) = entry {
-            operations.insert(
-                route.method.as_str().to_ascii_lowercase(),
-                operation(route.path, &route.doc),
-            );
-        }
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": env!("CARGO_PKG_NAME"),
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": env!("CARGO_PKG_DESCRIPTION")
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                COOKIE_SCHEME: {
-                    "type": "apiKey",
-                    "in": "cookie",
-                    "name": crate::auth::session::COOKIE_NAME
-                },
-                BEARER_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "the session token, from a login with `x-session-transport: bearer`"
-                }
-            },
-            "schemas": schemas()
-        },
-        "security": [
-            { COOKIE_SCHEME: [] },
-            { BEARER_SCHEME: [] }
-        ]
-    })
-}
-
-fn operation(path: &str, doc: &Doc) -> Value {
-    let mut parameters = Vec::new();
-    for segment in path.split('/') {
-        if let Some(name) = segment
-            .strip_prefix('{')
-            .and_then(|rest| rest.strip_suffix('}'))
-        {
-            parameters.push(json!({
-                "name": name,
-                "in": "path",
-                "required": true,
-                "description": "an opaque id",
-                "schema": uuid()
-            }));
-        }
-    }
-    if doc.paged {
-        // The audit trail pages by sequence number, the clinical resources by record id.
-        let after = if path.starts_with("/audit") {
-            json!({ "type": "integer", "format": "int64" })
-        } else {
-            uuid()
+        let Some(method) = http_method(&route.method) else {
+            continue;
         };
-        parameters.push(json!({
-            "name": "after",
-            "in": "query",
-            "required": false,
-            "description": "continue after this one (the previous page's `next_after`)",
-            "schema": after
-        }));
-        parameters.push(json!({
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "how many per page",
-            "schema": { "type": "integer", "minimum": 1, "maximum": crate::models::MAX_PAGE }
-        }));
+        for body in route.doc.request.iter().chain(&route.doc.response) {
+            body.register(&mut schemas);
+        }
+        let operation = operation(route.path, &route.doc, &error);
+        paths = paths.path(route.path, PathItem::new(method, operation));
     }
-    let mut responses = Map::new();
-    let success = match doc.response {
-        Some(name) => json!({
-            "description": doc.summary,
-            "content": {
-                media_type(name): { "schema": reference(name) }
-            }
-        }),
-        None => json!({ "description": doc.summary }),
-    };
-    responses.insert(doc.status.to_string(), success);
-    responses.insert(
-        "default".to_owned(),
-        json!({
-            "description": "an error",
-            "content": {
-                "application/json": { "schema": reference("Error") }
-            }
-        }),
-    );
-    let mut operation = Map::new();
-    operation.insert("summary".to_owned(), json!(doc.summary));
-    if !parameters.is_empty() {
-        operation.insert("parameters".to_owned(), Value::Array(parameters));
-    }
-    if let Some(name) = doc.request {
-        operation.insert(
-            "requestBody".to_owned(),
-            json!({
-                "required": true,
-                "content": {
-                    "application/json": { "schema": reference(name) }
-                }
-            }),
-        );
-    }
-    operation.insert("responses".to_owned(), Value::Object(responses));
-    if doc.public {
-        operation.insert("security".to_owned(), json!([]));
-    }
-    Value::Object(operation)
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .description(Some(
+            "the session token, from a login with `x-session-transport: bearer`",
+        ))
+        .build();
+    let components = ComponentsBuilder::new()
+        .security_scheme(
+            COOKIE_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::session::COOKIE_NAME,
+            ))),
+        )
+        .security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer))
+        .schemas_from_iter(schemas)
+        .build();
+    let info = InfoBuilder::new()
+        .title(env!("CARGO_PKG_NAME"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(env!("CARGO_PKG_DESCRIPTION")))
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .paths(paths.build())
+        .components(Some(components))
+        .security(Some([
+            SecurityRequirement::new(COOKIE_SCHEME, Vec::<String>::new()),
+            SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
+        ]))
+        .build()
 }
 
-fn media_type(schema: &str) -> &'static str {
-    if schema == "FhirBundle" {
-        "application/fhir+json"
-    } else {
-        "application/json"
-    }
+/// The methods routes are served with. A route of any other would be left out of the
+/// document, which `openapi_describes_every_route` catches.
+fn http_method(method: &Method) -> Option<HttpMethod> {
+    [
+        (Method::GET, HttpMethod::Get),
+        (Method::POST, HttpMethod::Post),
+        (Method::PUT, HttpMethod::Put),
+        (Method::PATCH, HttpMethod::Patch),
+        (Method::DELETE, HttpMethod::Delete),
+    ]
+    .into_iter()
+    .find_map(|(served, described)| (*method == served).then_some(described))
 }
 
-/// `#/components/schemas/{name}`.
-pub fn reference(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn uuid() -> Value {
-    json!({ "type": "string", "format": "uuid" })
-}
-
-fn string() -> Value {
-    json!({ "type": "string" })
-}
-
-fn boolean() -> Value {
-    json!({ "type": "boolean" })
-}
-
-fn integer() -> Value {
-    json!({ "type": "integer", "format": "int64" })
-}
-
-fn date_time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
-}
-
-/// A PHI field: `schema`, flagged.
-fn phi(mut schema: Value) -> Value {
-    if let Value::Object(fields) = &mut schema {
-        fields.insert("x-phi".to_owned(), Value::Bool(true));
-    }
-    schema
-}
-
-fn nullable(schema: Value) -> Value {
-    json!({ "anyOf": [schema, { "type": "null" }] })
-}
-
-fn array(items: Value) -> Value {
-    json!({ "type": "array", "items": items })
-}
-
-fn choice(values: &[&str]) -> Value {
-    json!({ "type": "string", "enum": values })
-}
-
-/// An object of `properties`; `required` of them must be there. No other field is
-/// accepted or returned.
-fn object(required: &[&str], properties: &[(&str, Value)]) -> Value {
-    let properties: Map<String, Value> = properties
-        .iter()
-        .map(|(name, schema)| ((*name).to_owned(), schema.clone()))
+fn operation(path: &str, doc: &Doc, error: &Body) -> Operation {
+    let ids = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("an opaque id"))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                ))
+                .build()
+        });
+    let parameters: Vec<Parameter> = ids
+        .chain(doc.query.map(|query| query()).into_iter().flatten())
         .collect();
-    json!({
-        "type": "object",
-        "required": required,
-        "properties": properties,
-        "additionalProperties": false
-    })
-}
 
-/// A page of `record`s; `next_after` continues it.
-fn page(record: &str) -> Value {
-    object(
-        &["items", "next_after"],
-        &[
-            ("items", array(reference(record))),
-            ("next_after", nullable(uuid())),
-        ],
-    )
-}
+    let mut success = ResponseBuilder::new().description(doc.summary);
+    if let Some(body) = &doc.response {
+        let (media_type, content) = body.content();
+        success = success.content(media_type, content);
+    }
+    let (media_type, content) = error.content();
+    let responses = ResponsesBuilder::new()
+        .response(doc.status.to_string(), success.build())
+        .response(
+            "default",
+            ResponseBuilder::new()
+                .description("an error")
+                .content(media_type, content)
+                .build(),
+        )
+        .build();
 
-/// Every schema a route refers to.
-fn schemas() -> Map<String, Value> {
-    let mut schemas = Map::new();
-    let mut add = |name: &str, schema: Value| {
-        schemas.insert(name.to_owned(), schema);
-    };
-    add("Error", object(&["error"], &[("error", string())]));
-    add(
-        "Health",
-        object(&["status"], &[("status", choice(&["ok"]))]),
-    );
-    add(
-        "OpenApi",
-        json!({ "type": "object", "description": "this document" }),
-    );
-    add(
-        "LoginRequest",
-        object(
-            &["email", "password"],
-            &[
-                ("email", json!({ "type": "string", "format": "email" })),
-                (
-                    "password",
-                    json!({ "type": "string", "format": "password" }),
-                ),
-            ],
-        ),
-    );
-    add("MfaRequest", object(&["code"], &[("code", string())]));
-    add(
-        "Session",
-        object(
-            &["mfa_required"],
-            &[("mfa_required", boolean()), ("token", string())],
-        ),
-    );
-    add(
-        "Me",
-        object(
-            &["user_id", "email", "role", "clinic_id", "clinic_name"],
-            &[
-                ("user_id", uuid()),
-                ("email", string()),
-                ("role", choice(&["admin", "clinician", "staff", "auditor"])),
-                ("clinic_id", uuid()),
-                ("clinic_name", string()),
-            ],
-        ),
-    );
-    add(
-        "AuditEvent",
-        object(
-            &[
-                "id",
-                "seq",
-                "occurred_at",
-                "actor_user_id",
-                "actor_role",
-                "action",
-                "resource_type",
-                "resource_id",
-                "outcome",
-                "request_id",
-                "source_address",
-                "prev_hash",
-                "hash",
-            ],
-            &[
-                ("id", uuid()),
-                ("seq", integer()),
-                ("occurred_at", date_time()),
-                ("actor_user_id", nullable(uuid())),
-                ("actor_role", nullable(string())),
-                ("action", string()),
-                ("resource_type", nullable(string())),
-                ("resource_id", nullable(uuid())),
-                ("outcome", string()),
-                ("request_id", nullable(uuid())),
-                ("source_address", nullable(string())),
-                ("prev_hash", string()),
-                ("hash", string()),
-            ],
-        ),
-    );
-    add(
-        "AuditPage",
-        object(
-            &["items", "next_after"],
-            &[
-                ("items", array(reference("AuditEvent"))),
-                ("next_after", nullable(integer())),
-            ],
-        ),
-    );
-    add(
-        "FhirBundle",
-        json!({
-            "type": "object",
-            "description": "a FHIR R4 Bundle (type collection) of AuditEvent resources",
-            "required": ["resourceType", "type", "total", "entry"],
-            "properties": {
-                "resourceType": { "const": "Bundle" },
-                "type": { "const": "collection" },
-                "total": { "type": "integer" },
-                "entry": { "type": "array", "items": { "type": "object" } }
-            }
-        }),
-    );
-    add(
-        "ChainVerification",
-        object(
-            &["ok", "events_checked", "broken"],
-            &[
-                ("ok", boolean()),
-                ("events_checked", integer()),
-                (
-                    "broken",
-                    nullable(object(
-                        &["seq", "event_id", "reason"],
-                        &[
-                            ("seq", integer()),
-                            ("event_id", nullable(uuid())),
-                            ("reason", string()),
-                        ],
-                    )),
-                ),
-            ],
-        ),
-    );
-    let timestamps = [("created_at", date_time()), ("updated_at", date_time())];
-    let date = json!({ "type": "string", "format": "date" });
-    add(
-        "Patient",
-        object(
-            &[
-                "id",
-                "mrn",
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "phone",
-                "created_at",
-                "updated_at",
-            ],
-            &[
-                ("id", uuid()),
-                ("mrn", phi(string())),
-                ("given_name", phi(string())),
-                ("family_name", phi(string())),
-                ("date_of_birth", phi(date.clone())),
-                ("phone", phi(nullable(string()))),
-                timestamps[0].clone(),
-                timestamps[1].clone(),
-            ],
-        ),
-    );
-    add(
-        "NewPatient",
-        object(
-            &["mrn", "given_name", "family_name", "date_of_birth"],
-            &[
-                ("mrn", phi(string())),
-                ("given_name", phi(string())),
-                ("family_name", phi(string())),
-                ("date_of_birth", phi(date.clone())),
-                ("phone", phi(nullable(string()))),
-            ],
-        ),
-    );
-    add(
-        "PatientChanges",
-        object(
-            &[],
-            &[
-                ("mrn", phi(string())),
-                ("given_name", phi(string())),
-                ("family_name", phi(string())),
-                ("date_of_birth", phi(date.clone())),
-                ("phone", phi(nullable(string()))),
-            ],
-        ),
-    );
-    add(
-        "PatientSearch",
-        object(
-            &[],
-            &[
-                ("mrn", phi(string())),
-                ("given_name", phi(string())),
-                ("family_name", phi(string())),
-                ("date_of_birth", phi(date)),
-            ],
-        ),
-    );
-    add("PatientPage", page("Patient"));
-    add("PatientList", array(reference("Patient")));
-    add(
-        "RestrictionChange",
-        object(
-            &["restricted"],
-            &[("restricted", boolean()), ("care_team", array(uuid()))],
-        ),
-    );
-    add(
-        "Restriction",
-        object(
-            &["patient_id", "restricted", "care_team"],
-            &[
-                ("patient_id", uuid()),
-                ("restricted", boolean()),
-                ("care_team", array(uuid())),
-            ],
-        ),
-    );
-    add(
-        "BreakGlassRequest",
-        object(
-            &["patient_id", "reason"],
-            &[
-                ("patient_id", uuid()),
-                (
-                    "reason",
-                    phi(json!({ "type": "string", "minLength": 20, "maxLength": 2000 })),
-                ),
-            ],
-        ),
-    );
-    add(
-        "EmergencyGrant",
-        object(
-            &["id", "patient_id", "expires_at"],
-            &[
-                ("id", uuid()),
-                ("patient_id", uuid()),
-                ("expires_at", date_time()),
-            ],
-        ),
-    );
-    add(
-        "EmergencyAccess",
-        object(
-            &[
-                "id",
-                "patient_id",
-                "user_id",
-                "reason",
-                "granted_at",
-                "expires_at",
-                "reviewed_at",
-                "reviewed_by",
-            ],
-            &[
-                ("id", uuid()),
-                ("patient_id", uuid()),
-                ("user_id", uuid()),
-                ("reason", phi(string())),
-                ("granted_at", date_time()),
-                ("expires_at", date_time()),
-                ("reviewed_at", nullable(date_time())),
-                ("reviewed_by", nullable(uuid())),
-            ],
-        ),
-    );
-    add("EmergencyAccessPage", page("EmergencyAccess"));
-{%- if modules contains "encounters" %}
-    let class = choice(&["ambulatory", "emergency", "inpatient", "virtual"]);
-    add(
-        "Encounter",
-        object(
-            &[
-                "id",
-                "patient_id",
-                "class",
-                "reason",
-                "started_at",
-                "ended_at",
-                "created_by",
-                "created_at",
-                "updated_at",
-            ],
-            &[
-                ("id", uuid()),
-                ("patient_id", uuid()),
-                ("class", phi(class.clone())),
-                ("reason", phi(nullable(string()))),
-                ("started_at", phi(date_time())),
-                ("ended_at", phi(nullable(date_time()))),
-                ("created_by", uuid()),
-                timestamps[0].clone(),
-                timestamps[1].clone(),
-            ],
-        ),
-    );
-    add(
-        "NewEncounter",
-        object(
-            &["patient_id", "class", "started_at"],
-            &[
-                ("patient_id", uuid()),
-                ("class", phi(class.clone())),
-                ("reason", phi(nullable(string()))),
-                ("started_at", phi(date_time())),
-                ("ended_at", phi(nullable(date_time()))),
-            ],
-        ),
-    );
-    add(
-        "EncounterChanges",
-        object(
-            &[],
-            &[
-                ("class", phi(class)),
-                ("reason", phi(nullable(string()))),
-                ("started_at", phi(date_time())),
-                ("ended_at", phi(nullable(date_time()))),
-            ],
-        ),
-    );
-    add(
-        "EncounterSearch",
-        object(&["patient_id"], &[("patient_id", uuid())]),
-    );
-    add("EncounterPage", page("Encounter"));
-    add("EncounterList", array(reference("Encounter")));
-{%- endif %}
-{%- if modules contains "appointments" %}
-    let status = choice(&["booked", "cancelled", "fulfilled", "noshow"]);
-    add(
-        "Appointment",
-        object(
-            &[
-                "id",
-                "patient_id",
-                "starts_at",
-                "ends_at",
-                "status",
-                "reason",
-                "created_at",
-                "updated_at",
-            ],
-            &[
-                ("id", uuid()),
-                ("patient_id", uuid()),
-                ("starts_at", phi(date_time())),
-                ("ends_at", phi(date_time())),
-                ("status", status.clone()),
-                ("reason", phi(nullable(string()))),
-                timestamps[0].clone(),
-                timestamps[1].clone(),
-            ],
-        ),
-    );
-    add(
-        "NewAppointment",
-        object(
-            &["patient_id", "starts_at", "ends_at"],
-            &[
-                ("patient_id", uuid()),
-                ("starts_at", phi(date_time())),
-                ("ends_at", phi(date_time())),
-                ("reason", phi(nullable(string()))),
-            ],
-        ),
-    );
-    add(
-        "AppointmentChanges",
-        object(
-            &[],
-            &[
-                ("starts_at", phi(date_time())),
-                ("ends_at", phi(date_time())),
-                ("status", status),
-                ("reason", phi(nullable(string()))),
-            ],
-        ),
-    );
-    add(
-        "AppointmentSearch",
-        object(&["patient_id"], &[("patient_id", uuid())]),
-    );
-    add("AppointmentPage", page("Appointment"));
-    add("AppointmentList", array(reference("Appointment")));
-{%- endif %}
-{%- if modules contains "notes" %}
-    add(
-        "Note",
-        object(
-            &[
-                "id",
-                "patient_id",
-                "body",
-                "author_id",
-                "created_at",
-                "updated_at",
-            ],
-            &[
-                ("id", uuid()),
-                ("patient_id", uuid()),
-                ("body", phi(string())),
-                ("author_id", uuid()),
-                timestamps[0].clone(),
-                timestamps[1].clone(),
-            ],
-        ),
-    );
-    add(
-        "NewNote",
-        object(
-            &["patient_id", "body"],
-            &[("patient_id", uuid()), ("body", phi(string()))],
-        ),
-    );
-    add("NoteChanges", object(&["body"], &[("body", phi(string()))]));
-    add(
-        "NoteSearch",
-        object(&["patient_id"], &[("patient_id", uuid())]),
-    );
-    add("NotePage", page("Note"));
-    add("NoteList", array(reference("Note")));
-{%- endif %}
-    schemas
+    let mut operation = OperationBuilder::new()
+        .summary(Some(doc.summary))
+        .responses(responses);
+    if !parameters.is_empty() {
+        operation = operation.parameters(Some(parameters));
+    }
+    if let Some(body) = &doc.request {
+        let (media_type, content) = body.content();
+        operation = operation.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(media_type, content)
+                .build(),
+        ));
+    }
+    if doc.public {
+        operation = operation.securities(Some(Vec::<SecurityRequirement>::new()));
+    }
+    operation.build()
 }

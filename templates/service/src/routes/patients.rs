@@ -5,17 +5,5 @@ use super::resource;
 use crate::models::patient::Patients;
 
 pub fn routes() -> Vec<super::Route> {
-    resource::routes::<Patients>(
-        "/patients",
-        "/patients/{id}",
-        "/patients/search",
-        resource::Schemas {
-            record: "Patient",
-            page: "PatientPage",
-            found: "PatientList",
-            new: "NewPatient",
-            changes: "PatientChanges",
-            search: "PatientSearch",
-        },
-    )
+    resource::routes::<Patients>("/patients", "/patients/{id}", "/patients/search")
 }

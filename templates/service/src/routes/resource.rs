@@ -22,84 +22,78 @@ use axum::routing::{delete, get, patch, post};
 use phi_guard::{OpaqueId, PhiJson, PhiResponse, SafePath, SafeQuery, UrlSafe};
 use serde::Deserialize;
 use sqlx::Connection;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::models::ids::to_uuid;
 use crate::models::{ClinicalRecords, MAX_PAGE};
+use crate::routes::openapi::{self, Body};
 use crate::routes::{Doc, JsonBody, Route};
 
 /// Records per page unless `limit` says otherwise.
 pub const DEFAULT_PAGE: u32 = 50;
 
 /// `?after=ID&limit=N`: ids only, so nothing in the URL is PHI.
-#[derive(Debug, Deserialize, UrlSafe)]
+#[derive(Debug, Deserialize, UrlSafe, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
+    /// Continue after this record (the previous page's `next_after`).
+    #[param(value_type = Option<Uuid>, nullable = false)]
     pub after: Option<OpaqueId>,
+    /// How many records per page.
+    // The maximum is `MAX_PAGE`; utoipa takes only a literal, so
+    // `openapi_parameters_are_only_opaque_ids_and_paging` compares the two.
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<u32>,
 }
 
 /// One page of records; `next_after` continues it.
-#[derive(PhiResponse)]
+// `GET /openapi.json` names the schema of a `Page<Patient>` `PatientPage` (`Body::page`).
+#[derive(PhiResponse, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(value_type = Option<Uuid>, required)]
     pub next_after: Option<OpaqueId>,
 }
 
-/// The names of a resource's schemas in `GET /openapi.json` (see
-/// [`openapi`](super::openapi)).
-#[derive(Debug, Clone, Copy)]
-pub struct Schemas {
-    /// A record, as the API returns it.
-    pub record: &'static str,
-    /// A page of records.
-    pub page: &'static str,
-    /// The records a search found.
-    pub found: &'static str,
-    /// The body of a create.
-    pub new: &'static str,
-    /// The body of an update.
-    pub changes: &'static str,
-    /// The body of a search.
-    pub search: &'static str,
-}
-
 /// The routes of `R` under `collection` (e.g. `/patients`), `item` (`/patients/{id}`) and
-/// `search` (`/patients/search`).
+/// `search` (`/patients/search`), each described with the schemas of `R`'s types.
 pub fn routes<R: ClinicalRecords>(
     collection: &'static str,
     item: &'static str,
     search: &'static str,
-    schemas: Schemas,
 ) -> Vec<Route> {
-    let doc = |summary, request, status, response, paged| Doc {
+    let doc = |summary, request, status, response| Doc {
         summary,
         public: false,
         request,
         status,
         response,
-        paged,
+        query: None,
     };
+    let record = Some(Body::json::<R::Record>());
     vec![
         Route::new(
             Method::GET,
             collection,
             get(list::<R>),
-            doc("one page of records", None, 200, Some(schemas.page), true),
+            Doc {
+                query: Some(openapi::query::<Paging>),
+                ..doc(
+                    "one page of records",
+                    None,
+                    200,
+                    Some(Body::page::<R::Record>()),
+                )
+            },
         ),
         Route::new(
             Method::POST,
             collection,
             post(create::<R>),
-            doc(
-                "create a record",
-                Some(schemas.new),
-                201,
-                Some(schemas.record),
-                false,
-            ),
+            doc("create a record", Some(Body::json::<R::New>()), 201, record),
         ),
         Route::new(
             Method::POST,
@@ -107,17 +101,16 @@ pub fn routes<R: ClinicalRecords>(
             post(find::<R>),
             doc(
                 "exact-match search, criteria in the body",
-                Some(schemas.search),
+                Some(Body::json::<R::Search>()),
                 200,
-                Some(schemas.found),
-                false,
+                Some(Body::list::<R::Record>()),
             ),
         ),
         Route::new(
             Method::GET,
             item,
             get(read::<R>),
-            doc("read one record", None, 200, Some(schemas.record), false),
+            doc("read one record", None, 200, record),
         ),
         Route::new(
             Method::PATCH,
@@ -125,17 +118,16 @@ pub fn routes<R: ClinicalRecords>(
             patch(update::<R>),
             doc(
                 "update a record",
-                Some(schemas.changes),
+                Some(Body::json::<R::Changes>()),
                 200,
-                Some(schemas.record),
-                false,
+                record,
             ),
         ),
         Route::new(
             Method::DELETE,
             item,
             delete(remove::<R>),
-            doc("soft-delete a record", None, 204, None, false),
+            doc("soft-delete a record", None, 204, None),
         ),
     ]
 }

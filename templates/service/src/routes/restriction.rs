@@ -13,6 +13,7 @@ use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
 use crate::models::ids::{PatientId, to_uuid};
 use crate::models::restriction::{self, Restriction, RestrictionChange, Standing};
+use crate::routes::openapi::Body;
 use crate::routes::{Doc, JsonBody, Route};
 
 pub fn routes() -> Vec<Route> {
@@ -23,10 +24,10 @@ pub fn routes() -> Vec<Route> {
         Doc {
             summary: "restrict a patient to its care team (the caller included), or lift it",
             public: false,
-            request: Some("RestrictionChange"),
+            request: Some(Body::json::<RestrictionChange>()),
             status: 200,
-            response: Some("Restriction"),
-            paged: false,
+            response: Some(Body::json::<Restriction>()),
+            query: None,
         },
     )]
 }

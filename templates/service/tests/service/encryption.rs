@@ -122,21 +122,7 @@ async fn a_superuser_reading_the_tables_sees_no_plaintext_phi() {
 
 #[tokio::test]
 async fn every_phi_column_holds_ciphertext_except_the_documented_times() {
-    let db = TestDb::new().await;
-    let mut admin = TestDb::connect(&db.admin).await;
-    // The columns the migrations mark as PHI, and their types.
-    let columns: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT c.table_name::text, c.column_name::text, c.data_type::text
-         FROM information_schema.columns c
-         JOIN pg_class t ON t.relname = c.table_name
-         JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = c.table_schema
-         WHERE c.table_schema = 'public'
-           AND col_description(t.oid, c.ordinal_position::int) LIKE 'PHI:%'
-         ORDER BY 1, 2",
-    )
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
+    let columns = TestDb::new().await.phi_columns().await;
     assert!(!columns.is_empty());
     // Kept plaintext on purpose (lists and schedules are ordered by them; they name no
     // one without the encrypted identity): compliance/phi-inventory.md says so.

@@ -5,14 +5,21 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{NaiveDate, Utc};
 use http_body_util::BodyExt;
-use serde_json::Value;
+use phi_guard::{Phi, PhiJson};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use ::service::auth::Role;
+use ::service::models::MAX_PAGE;
+use ::service::models::ids::from_uuid;
+use ::service::models::patient::{NewPatient, Patient, PatientChanges, PatientSearch};
 use ::service::routes;
 
-use crate::support::{TestApp, offline_app};
+use crate::support::{TestApp, TestDb, offline_app};
 
 /// The document as the service serves it, to anyone.
 async fn served_document() -> Value {
@@ -185,7 +192,10 @@ async fn openapi_parameters_are_only_opaque_ids_and_paging() {
                             schema["format"] == "uuid" || schema["type"] == "integer",
                             "{method} {path}: after is {schema}"
                         ),
-                        "limit" => assert_eq!(schema["type"], "integer", "{method} {path}"),
+                        "limit" => {
+                            assert_eq!(schema["type"], "integer", "{method} {path}");
+                            assert_eq!(schema["maximum"], MAX_PAGE, "{method} {path}");
+                        }
                         other => panic!("{method} {path} takes query parameter {other}"),
                     },
                     other => panic!("{method} {path} takes a {other} parameter {name}"),
@@ -279,4 +289,140 @@ async fn openapi_response_schemas_have_the_fields_the_service_answers() {
     assert_eq!(fields(patient), schema_fields(&document, "Patient"));
     let event = &answers[3].1.body["items"][0];
     assert_eq!(fields(event), schema_fields(&document, "AuditEvent"));
+}
+
+/// The PHI fields of each schema, as `phi_guard::Phi` marks them in the Rust types; every
+/// other schema has none.
+fn phi_fields(schema: &str) -> &'static [&'static str] {
+    const PATIENT: &[&str] = &["mrn", "given_name", "family_name", "date_of_birth", "phone"];
+    match schema {
+        "Patient" | "NewPatient" | "PatientChanges" => PATIENT,
+        "PatientSearch" => &PATIENT[..4],
+        "BreakGlassRequest" | "EmergencyAccess" => &["reason"],
+{%- if modules contains "encounters" %}
+        "Encounter" | "NewEncounter" | "EncounterChanges" => {
+            &["class", "reason", "started_at", "ended_at"]
+        }
+{%- endif %}
+{%- if modules contains "appointments" %}
+        "Appointment" | "NewAppointment" | "AppointmentChanges" => {
+            &["starts_at", "ends_at", "reason"]
+        }
+{%- endif %}
+{%- if modules contains "notes" %}
+        "Note" | "NewNote" | "NoteChanges" => &["body"],
+{%- endif %}
+        _ => &[],
+    }
+}
+
+#[tokio::test]
+async fn openapi_marks_exactly_the_phi_fields() {
+    let document = served_document().await;
+    for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        let marked: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, property)| property["x-phi"] == true)
+            .map(|(field, _)| field.as_str())
+            .collect();
+        let expected: BTreeSet<&str> = phi_fields(name).iter().copied().collect();
+        assert_eq!(marked, expected, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn openapi_marks_every_phi_column_the_migrations_declare() {
+    let columns = TestDb::new().await.phi_columns().await;
+    assert!(!columns.is_empty());
+    let document = served_document().await;
+    for (table, column, _) in &columns {
+        let schema = match table.as_str() {
+            "patients" => "Patient",
+            "encounters" => "Encounter",
+            "appointments" => "Appointment",
+            "notes" => "Note",
+            "emergency_access" => "EmergencyAccess",
+            other => panic!("{other} holds PHI: which schema is its record?"),
+        };
+        let property = &document["components"]["schemas"][schema]["properties"][column];
+        assert_eq!(property["x-phi"], true, "{schema}.{column}");
+    }
+}
+
+/// A value of `schema`'s type, for a request body.
+fn sample(schema: &Value) -> Value {
+    if let Some(values) = schema["enum"].as_array() {
+        return values[0].clone();
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.iter().find(|kind| *kind != "null").unwrap(),
+        kind => kind,
+    };
+    match (kind.as_str().unwrap(), schema["format"].as_str()) {
+        ("string", Some("uuid")) => json!("6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+        ("string", Some("date")) => json!("1970-01-01"),
+        ("string", Some("date-time")) => json!("1970-01-01T00:00:00Z"),
+        ("string", _) => json!("synthetic"),
+        ("boolean", _) => json!(true),
+        ("array", _) => json!([]),
+        (other, format) => panic!("no sample of {other} {format:?}"),
+    }
+}
+
+/// A body of schema `name` with every property parses as `T`, which refuses unknown
+/// fields: the schema names no field `T` lacks. Without any one required property it
+/// does not: the schema requires what `T` requires.
+fn assert_request_schema_is<T: DeserializeOwned>(document: &Value, name: &str) {
+    let schema = &document["components"]["schemas"][name];
+    assert_eq!(schema["additionalProperties"], false, "{name}");
+    let body: serde_json::Map<String, Value> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(field, property)| (field.clone(), sample(property)))
+        .collect();
+    if let Err(error) = serde_json::from_value::<T>(Value::Object(body.clone())) {
+        panic!("{name}: {error}");
+    }
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let mut lacking = body.clone();
+        lacking.remove(required.as_str().unwrap());
+        assert!(
+            serde_json::from_value::<T>(Value::Object(lacking)).is_err(),
+            "{name} parses without {required}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_schemas_have_the_fields_of_their_types() {
+    let document = served_document().await;
+
+    // A Patient as the service writes it has exactly the Patient schema's fields.
+    let patient = Patient {
+        id: from_uuid(uuid::Uuid::new_v4()),
+        mrn: Phi::new("SYN-O-000002".to_owned()),
+        given_name: Phi::new("Synthetic".to_owned()),
+        family_name: Phi::new("Person".to_owned()),
+        date_of_birth: Phi::new(NaiveDate::default()),
+        phone: Phi::new(None),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    let body = PhiJson(patient)
+        .into_response()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let written: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(fields(&written), schema_fields(&document, "Patient"));
+
+    // And the request schemas are those of the types the handlers parse.
+    assert_request_schema_is::<NewPatient>(&document, "NewPatient");
+    assert_request_schema_is::<PatientChanges>(&document, "PatientChanges");
+    assert_request_schema_is::<PatientSearch>(&document, "PatientSearch");
 }

@@ -161,6 +161,24 @@ impl TestDb {
     pub async fn connect(options: &PgConnectOptions) -> PgConnection {
         PgConnection::connect_with(options).await.expect("connects")
     }
+
+    /// The columns the migrations mark as PHI (`COMMENT ON COLUMN ... IS 'PHI: ...'`, the
+    /// source of compliance/phi-inventory.md): table, column and type, in that order.
+    pub async fn phi_columns(&self) -> Vec<(String, String, String)> {
+        let mut admin = TestDb::connect(&self.admin).await;
+        sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text, c.data_type::text
+             FROM information_schema.columns c
+             JOIN pg_class t ON t.relname = c.table_name
+             JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = c.table_schema
+             WHERE c.table_schema = 'public'
+               AND col_description(t.oid, c.ordinal_position::int) LIKE 'PHI:%'
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .expect("reads the column comments")
+    }
 }
 
 /// A development account made for a test, with what signing in needs.
