@@ -684,6 +684,27 @@ impl Builder {
                 table.columns.retain(|c| c.name != column.name);
                 table.columns.push(column);
             }
+        } else if starts_with(action, &["ALTER"]) {
+            // ALTER [COLUMN] name [SET DATA] TYPE type [COLLATE ...] [USING ...]
+            let rest = skip(&action[1..], &[&["COLUMN"]]);
+            let Some(column) = rest.first().and_then(Token::ident) else {
+                return;
+            };
+            let after = skip(&rest[1..], &[&["SET", "DATA"]]);
+            if !after.first().is_some_and(|t| t.is_kw("TYPE")) {
+                return;
+            }
+            let type_tokens = &after[1..];
+            let end = type_tokens
+                .iter()
+                .position(|t| t.is_kw("USING") || t.is_kw("COLLATE"))
+                .unwrap_or(type_tokens.len());
+            let sql_type = sql_text(&type_tokens[..end]);
+            for existing in &mut table.columns {
+                if existing.name == column {
+                    existing.sql_type = sql_type.clone();
+                }
+            }
         } else if starts_with(action, &["DROP"]) {
             let rest = skip(&action[1..], &[&["COLUMN"], &["IF", "EXISTS"]]);
             if rest.first().is_some_and(|t| t.is_kw("CONSTRAINT")) {
@@ -982,5 +1003,18 @@ COMMENT ON COLUMN patients.name_ciphertext IS 'PHI: full name';
         assert_eq!(s.tables[0].name, "c");
         assert!(!s.tables[0].holds_phi());
         assert_eq!(s.tables[0].columns.len(), 2);
+    }
+
+    #[test]
+    fn a_later_change_of_column_type_is_followed() {
+        let schema = schema(&[
+            ("0001_init.sql", "CREATE TABLE notes (id uuid, body bytea);"),
+            (
+                "0002_plain.sql",
+                "ALTER TABLE notes ALTER COLUMN body SET DATA TYPE text USING body::text;",
+            ),
+        ]);
+        let notes = schema.tables.iter().find(|t| t.name == "notes").unwrap();
+        assert_eq!(notes.column("body").unwrap().sql_type, "text");
     }
 }

@@ -135,7 +135,7 @@ fn a_phi_table_without_forced_rls_is_reported() {
         |p| {
             write(
                 &p.join("migrations/0900_lab_results.sql"),
-                "-- lab results\nCREATE TABLE lab_results (\n    id uuid PRIMARY KEY,\n    result text\n);\n\
+                "-- lab results\nCREATE TABLE lab_results (\n    id uuid PRIMARY KEY,\n    result bytea\n);\n\
              COMMENT ON COLUMN lab_results.result IS 'PHI: lab result';\n\
              ALTER TABLE lab_results ENABLE ROW LEVEL SECURITY;\n",
             );
@@ -201,6 +201,49 @@ fn bypassrls_is_reported() {
             );
         },
     );
+}
+
+#[test]
+fn a_plaintext_phi_column_is_reported() {
+    // A new PHI column in plaintext, and an encrypted one turned back into text.
+    reported(
+        &[],
+        "phi-encrypted",
+        "migrations/0905_ssn.sql",
+        Some(3),
+        |p| {
+            write(
+                &p.join("migrations/0905_ssn.sql"),
+                "ALTER TABLE patients ADD COLUMN ssn text;\n\n\
+                 COMMENT ON COLUMN patients.ssn IS 'PHI: social security number';\n",
+            );
+        },
+    );
+    reported(
+        &[],
+        "phi-encrypted",
+        "migrations/0002_patients.sql",
+        None,
+        |p| {
+            write(
+                &p.join("migrations/0906_phone.sql"),
+                "ALTER TABLE patients ALTER COLUMN phone TYPE text USING encode(phone, 'hex');\n",
+            );
+        },
+    );
+}
+
+#[test]
+fn a_phi_column_that_says_why_it_stays_plaintext_is_accepted() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    write(
+        &project.join("migrations/0907_ward.sql"),
+        "ALTER TABLE patients ADD COLUMN ward text;\n\
+         COMMENT ON COLUMN patients.ward IS 'PHI: ward; plaintext: rounds are sorted by it';\n",
+    );
+    let output = check(&project, &["--json"]);
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
 }
 
 #[test]

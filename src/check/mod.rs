@@ -36,6 +36,7 @@ pub mod rule {
     pub const GUARDRAILS_INTACT: &str = "guardrails-intact";
     pub const CLIPPY_BANS: &str = "clippy-bans";
     pub const RLS_FORCED: &str = "rls-forced";
+    pub const PHI_ENCRYPTED: &str = "phi-encrypted";
     pub const NO_BYPASSRLS: &str = "no-bypassrls";
     pub const SERVICE_ROLE_OWNS_NOTHING: &str = "service-role-owns-nothing";
     pub const AI_DENY_LISTS: &str = "ai-deny-lists";
@@ -77,6 +78,14 @@ pub const RULES: &[Rule] = &[
         title: "Row-level security is enabled and forced on every table holding PHI",
         help: "SPEC 4.2.2, HIPAA 164.312(a)(1): a table with a `PHI:` column comment or a \
                tenant column needs ENABLE and FORCE ROW LEVEL SECURITY, never undone later.",
+    },
+    Rule {
+        id: rule::PHI_ENCRYPTED,
+        title: "Every PHI column holds ciphertext, or says why it cannot",
+        help: "SPEC 4.2.3, HIPAA 164.312(a)(2)(iv): a `PHI:` column is `bytea` sealed by the \
+               service (src/crypto/), so a dump or a superuser sees no plaintext. A column \
+               that must stay plaintext (e.g. a time lists are ordered by) says why in its \
+               comment: `PHI: what it holds; plaintext: why`.",
     },
     Rule {
         id: rule::NO_BYPASSRLS,
@@ -485,6 +494,15 @@ fn clippy_bans(project: &Path) -> Result<Vec<Finding>> {
     )])
 }
 
+/// Whether a `PHI:` comment says why its column stays plaintext (`...; plaintext: why`).
+fn declares_plaintext(description: &str) -> bool {
+    description.split(';').skip(1).any(|part| {
+        part.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("plaintext:")
+    })
+}
+
 fn database(project: &Path) -> Result<Vec<Finding>> {
     let schema = Schema::read(project)?;
     let mut findings = Vec::new();
@@ -536,6 +554,27 @@ fn database(project: &Path) -> Result<Vec<Finding>> {
                     ),
                 )),
             }
+        }
+    }
+    for table in &schema.tables {
+        for phi in &table.phi {
+            let Some(column) = table.column(&phi.column) else {
+                continue;
+            };
+            if column.sql_type == "bytea" || declares_plaintext(&phi.description) {
+                continue;
+            }
+            findings.push(Finding::at(
+                rule::PHI_ENCRYPTED,
+                &phi.location.file,
+                phi.location.line,
+                format!(
+                    "`{}.{}` is PHI stored as `{}`, in plaintext for anyone who reads the table \
+                     or a dump; store it as `bytea` sealed by the service (src/crypto/), or say \
+                     why it must stay plaintext in its comment (`PHI: {}; plaintext: why`)",
+                    table.name, phi.column, column.sql_type, phi.description
+                ),
+            ));
         }
     }
     let weakened = [

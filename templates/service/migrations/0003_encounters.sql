@@ -22,10 +22,10 @@ CREATE TABLE encounters (
 );
 CREATE INDEX encounters_patient ON encounters (clinic_id, patient_id, started_at);
 
-COMMENT ON COLUMN encounters.class IS 'PHI: setting of care (ambulatory, emergency, inpatient, virtual)';
+COMMENT ON COLUMN encounters.class IS 'PHI: setting of care (ambulatory, emergency, inpatient, virtual); plaintext: lists are filtered by it, and it names no one without the encrypted patient';
 COMMENT ON COLUMN encounters.reason IS 'PHI: reason for the encounter';
-COMMENT ON COLUMN encounters.started_at IS 'PHI: date and time of service';
-COMMENT ON COLUMN encounters.ended_at IS 'PHI: date and time of service';
+COMMENT ON COLUMN encounters.started_at IS 'PHI: date and time of service; plaintext: lists and schedules are ordered by it, and it names no one without the encrypted patient';
+COMMENT ON COLUMN encounters.ended_at IS 'PHI: date and time of service; plaintext: lists and schedules are ordered by it, and it names no one without the encrypted patient';
 
 ALTER TABLE encounters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE encounters FORCE ROW LEVEL SECURITY;

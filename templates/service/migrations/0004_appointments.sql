@@ -22,8 +22,8 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_patient ON appointments (clinic_id, patient_id, starts_at);
 
-COMMENT ON COLUMN appointments.starts_at IS 'PHI: date and time of an appointment';
-COMMENT ON COLUMN appointments.ends_at IS 'PHI: date and time of an appointment';
+COMMENT ON COLUMN appointments.starts_at IS 'PHI: date and time of an appointment; plaintext: lists and schedules are ordered by it, and it names no one without the encrypted patient';
+COMMENT ON COLUMN appointments.ends_at IS 'PHI: date and time of an appointment; plaintext: lists and schedules are ordered by it, and it names no one without the encrypted patient';
 COMMENT ON COLUMN appointments.reason IS 'PHI: reason for the appointment';
 
 ALTER TABLE appointments ENABLE ROW LEVEL SECURITY;
