@@ -247,6 +247,17 @@ fn a_phi_column_that_says_why_it_stays_plaintext_is_accepted() {
 }
 
 #[test]
+fn an_http_client_outside_the_egress_client_is_reported() {
+    reported(&[], "egress-only", "src/transcribe.rs", Some(2), |p| {
+        write(
+            &p.join("src/transcribe.rs"),
+            "//! Sends recordings to a transcription service.\n\
+             use reqwest::Client;\n",
+        );
+    });
+}
+
+#[test]
 fn a_service_role_that_owns_something_is_reported() {
     reported(
         &[],

@@ -49,6 +49,7 @@ pub mod rule {
     pub const SYNTHETIC_FIXTURES: &str = "synthetic-fixtures";
     pub const VENDOR_AGREEMENTS: &str = "vendor-agreements";
     pub const VENDOR_REGION: &str = "vendor-region";
+    pub const EGRESS_ONLY: &str = "egress-only";
 }
 
 /// One check: its id, what it verifies, and why it matters.
@@ -144,6 +145,14 @@ pub const RULES: &[Rule] = &[
         title: "No real-looking identifiers in fixtures/ outside fixtures/synthetic/",
         help: "SPEC 4.2.8: test data is synthetic. SSN, AHV and KVNR numbers with a valid \
                check digit belong only in fixtures/synthetic/.",
+    },
+    Rule {
+        id: rule::EGRESS_ONLY,
+        title: "HTTP clients are used only by the egress client",
+        help: "SPEC 4.2.9: PHI leaves only through src/egress/, which sends to the vendors \
+               of compliance/vendors.toml with a signed agreement and an allowed region, and \
+               audits every attempt. reqwest, hyper's client and the like elsewhere in src/ \
+               would bypass it.",
     },
     Rule {
         id: rule::VENDOR_AGREEMENTS,

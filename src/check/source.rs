@@ -53,6 +53,32 @@ impl Bans {
     }
 }
 
+/// Crates (and modules) that send requests out. PHI may leave the service only through
+/// its egress client (SPEC 4.2.9), so they may be named in `src/egress/` only.
+const HTTP_CLIENTS: &[&[&str]] = &[
+    &["reqwest"],
+    &["ureq"],
+    &["isahc"],
+    &["surf"],
+    &["attohttpc"],
+    &["awc"],
+    &["hyper", "client"],
+    &["hyper_util", "client"],
+];
+
+/// Where the egress client lives: the one place an HTTP client may be used.
+pub const EGRESS_DIR: &str = "src/egress/";
+
+/// The HTTP client a path names, if any (`reqwest::Client` names `reqwest`).
+fn http_client(segments: &[String]) -> Option<String> {
+    HTTP_CLIENTS
+        .iter()
+        .find(|client| {
+            client.len() <= segments.len() && client.iter().zip(segments).all(|(c, s)| c == s)
+        })
+        .map(|client| client.join("::"))
+}
+
 /// Lints whose `allow` or `expect` switches the bans off.
 const BYPASSED_LINTS: &[&str] = &[
     "disallowed_types",
@@ -83,6 +109,7 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
     let mut scan = Scan {
         path,
         bans,
+        egress: path.starts_with(EGRESS_DIR),
         findings: Vec::new(),
     };
     scan.visit_file(&file);
@@ -92,6 +119,8 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
 struct Scan<'a> {
     path: &'a str,
     bans: &'a Bans,
+    /// Whether this file is part of the egress client.
+    egress: bool,
     findings: Vec<Finding>,
 }
 
@@ -116,6 +145,21 @@ impl Scan<'_> {
                  which only accepts UrlSafe types"
             );
             self.report(rule::NO_RAW_EXTRACTORS, span, message);
+        }
+    }
+
+    /// An HTTP client named outside the egress client.
+    fn outbound(&mut self, segments: &[String], span: Span) {
+        if self.egress {
+            return;
+        }
+        if let Some(client) = http_client(segments) {
+            let message = format!(
+                "uses `{client}`, an HTTP client outside {EGRESS_DIR}: PHI may leave only \
+                 through the egress client (state.egress), which sends to the vendors of \
+                 compliance/vendors.toml and audits every attempt"
+            );
+            self.report(rule::EGRESS_ONLY, span, message);
         }
     }
 
@@ -259,6 +303,22 @@ impl<'ast> Visit<'ast> for Scan<'_> {
         visit::visit_item_use(self, node);
         let mut prefix = Vec::new();
         self.use_tree(&mut prefix, &node.tree);
+        // One finding per `use` of an HTTP client, however many names it brings in.
+        let mut segments = Vec::new();
+        let mut tree = &node.tree;
+        while let syn::UseTree::Path(path) = tree {
+            segments.push(path.ident.to_string());
+            tree = &path.tree;
+        }
+        if let syn::UseTree::Name(name) = tree {
+            segments.push(name.ident.to_string());
+        }
+        let span = match &node.tree {
+            syn::UseTree::Path(path) => path.ident.span(),
+            syn::UseTree::Name(name) => name.ident.span(),
+            _ => return,
+        };
+        self.outbound(&segments, span);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
@@ -269,6 +329,8 @@ impl<'ast> Visit<'ast> for Scan<'_> {
                 .last()
                 .map_or_else(Span::call_site, |s| s.ident.span());
             self.banned_type(&full.join("::"), span);
+            let first = path.segments.first().map_or(span, |s| s.ident.span());
+            self.outbound(&full, first);
         }
         visit::visit_path(self, path);
     }
@@ -380,6 +442,24 @@ mod tests {
             .into_iter()
             .map(|f| (f.rule, f.line.unwrap_or(0)))
             .collect()
+    }
+
+    #[test]
+    fn http_clients_are_found_outside_the_egress_client_only() {
+        let source = "use reqwest::Client;\n\
+                      use hyper_util::client::legacy::Client as Legacy;\n\
+                      use hyper::body::Bytes;\n\
+                      fn f() { let _ = reqwest::get(\"https://example.org\"); }\n\
+                      #[cfg(test)]\nmod tests {\n    use ureq::Agent;\n}\n";
+        assert_eq!(
+            found(source),
+            [
+                (rule::EGRESS_ONLY, 1),
+                (rule::EGRESS_ONLY, 2),
+                (rule::EGRESS_ONLY, 4),
+            ]
+        );
+        assert!(scan("src/egress/mod.rs", source, &bans()).is_empty());
     }
 
     #[test]
