@@ -371,3 +371,37 @@ fn clap_usage_errors_exit_2() {
     let output = medforge(work.path(), &["new", "demo", "--no-such-flag"]);
     assert_eq!(code(&output), 2);
 }
+
+#[test]
+fn names_of_the_generated_workspace_and_of_std_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    for name in [
+        "dev",
+        "bench",
+        "phi-guard",
+        "phi_guard",
+        "phi-guard-macros",
+        "phi_guard_macros",
+        "pg-throwaway",
+        "pg_throwaway",
+        "phi-scan",
+        "phi_scan",
+        "std",
+        "core",
+        "alloc",
+        "proc_macro",
+        "proc-macro",
+        "test",
+    ] {
+        let output = medforge(work.path(), &["new", name, "--yes"]);
+        let message = stderr(&output);
+        assert_eq!(code(&output), 2, "{name}: {message}");
+        assert!(
+            message.starts_with(&format!("error: invalid project name `{name}`: ")),
+            "{name}: {message}"
+        );
+        assert!(message.contains("pick another"), "{name}: {message}");
+        assert_eq!(message.trim_end().lines().count(), 1, "{name}: {message}");
+        assert!(entries(work.path()).is_empty(), "{name} left files behind");
+    }
+}
