@@ -147,14 +147,129 @@ pub struct OptionsCommand {
     pub json: bool,
 }
 
-/// Parses the command line, with the option table appended to `new --help`.
-pub fn parse() -> Cli {
-    let command = Cli::command().mut_subcommand("new", |new| {
+/// The whole command line for `main`: parse, run, and the exit status. A bug still ends
+/// in one sentence (the panic hook prints it) and exit 1, and with `--json` in one document.
+pub fn main() -> ExitStatus {
+    let json = wants_json(std::env::args_os());
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(status) => return status,
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(status) => status,
+        Err(_) => {
+            if json {
+                print_failure(&Failure::new(
+                    ExitStatus::Failure,
+                    "medforge hit an internal bug; please report it",
+                ));
+            }
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// The command line's definition, with the option table appended to `new --help`.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommand("new", |new| {
         new.after_long_help(options_summary())
             .after_help("Run `medforge new --help` for every option, or `medforge options`.")
-    });
-    let matches = command.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    })
+}
+
+/// Parses the command line. A flag clap refuses gets clap's message on stderr and, when
+/// `--json` was asked for, one JSON document on stdout too (SPEC §3): an agent that
+/// mistyped a flag still reads its error where it reads every other one.
+pub fn parse() -> Result<Cli, ExitStatus> {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.map_err(|error| {
+        let status = if error.exit_code() == 0 {
+            ExitStatus::Ok
+        } else {
+            ExitStatus::Usage
+        };
+        if status != ExitStatus::Ok && wants_json(std::env::args_os()) {
+            print_failure(&usage_failure(&error, std::env::args_os()));
+        }
+        // Help and --version print on stdout, errors on stderr; a closed pipe is no error.
+        let _ = error.print();
+        status
+    })
+}
+
+/// Whether the arguments ask for JSON, before clap has understood them.
+fn wants_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    args.into_iter()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// A flag clap refused, as a JSON failure: clap's first line as the sentence, the
+/// argument it refused, and what it would have accepted.
+fn usage_failure(
+    error: &clap::Error,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Failure {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let root = command();
+    let args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let subcommand = args
+        .iter()
+        .find_map(|arg| root.find_subcommand(arg))
+        .cloned();
+    let rendered = error.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error:")
+        .trim();
+    let help = match &subcommand {
+        Some(sub) => format!("medforge {} --help", sub.get_name()),
+        None => "medforge --help".to_owned(),
+    };
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let option = text(ContextKind::InvalidArg)
+        .or_else(|| text(ContextKind::InvalidSubcommand))
+        // `--dir <PATH>`: the flag, without its value's name.
+        .map(|arg| arg.split(' ').next().unwrap_or_default().to_owned());
+    let flags = |cmd: &clap::Command| -> Vec<String> {
+        cmd.get_arguments()
+            .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+            .collect()
+    };
+    let allowed = match (error.get(ContextKind::ValidValue), error.kind()) {
+        (Some(ContextValue::Strings(values)), _) => Some(values.clone()),
+        (_, ErrorKind::InvalidSubcommand) => {
+            let mut subcommands: Vec<&clap::Command> = root.get_subcommands().collect();
+            subcommands.sort_by_key(|sub| sub.get_display_order());
+            Some(
+                subcommands
+                    .iter()
+                    .map(|sub| sub.get_name().to_owned())
+                    .collect(),
+            )
+        }
+        (_, ErrorKind::UnknownArgument) => Some(flags(subcommand.as_ref().unwrap_or(&root))),
+        _ => None,
+    }
+    .filter(|allowed| !allowed.is_empty());
+    Failure {
+        option,
+        allowed,
+        ..Failure::new(ExitStatus::Usage, &format!("{first}; see `{help}`"))
+    }
 }
 
 /// Runs the command and returns its exit status; everything printed happens here.
@@ -299,11 +414,33 @@ struct Success<'a, T: Serialize> {
     report: &'a T,
 }
 
+/// A failed command's JSON document: the sentence, the exit code, and where it applies
+/// the option at fault and the values it accepts.
 #[derive(Serialize)]
-struct Failure<'a> {
+struct Failure {
     status: &'static str,
     exit_code: u8,
-    error: &'a str,
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    option: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<Vec<String>>,
+}
+
+impl Failure {
+    fn new(status: ExitStatus, error: &str) -> Failure {
+        Failure {
+            status: "error",
+            exit_code: status.code(),
+            error: error.to_owned(),
+            option: None,
+            allowed: None,
+        }
+    }
+}
+
+fn print_failure(failure: &Failure) {
+    println!("{}", to_json(failure));
 }
 
 fn finish(json: bool, outcome: Result<NewReport, Error>) -> ExitStatus {
@@ -330,14 +467,11 @@ fn report_error(json: bool, error: &Error) -> ExitStatus {
     let status = error.exit_status();
     let message = error.to_string();
     if json {
-        println!(
-            "{}",
-            to_json(&Failure {
-                status: "error",
-                exit_code: status.code(),
-                error: &message,
-            })
-        );
+        print_failure(&Failure {
+            option: error.option().map(str::to_owned),
+            allowed: error.allowed(),
+            ..Failure::new(status, &message)
+        });
     }
     eprintln!("error: {message}");
     status

@@ -193,6 +193,34 @@ impl Error {
         }
     }
 
+    /// The option at fault, for `--json` (SPEC §3).
+    pub fn option(&self) -> Option<&str> {
+        match self {
+            Error::UnknownOption { key, .. } | Error::InvalidValue { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The values the option at fault accepts (the known keys for an unknown one), for
+    /// `--json`; none for numbers and free text, whose sentence gives the rule.
+    pub fn allowed(&self) -> Option<Vec<String>> {
+        let owned = |items: &[&str]| items.iter().map(|&item| item.to_owned()).collect();
+        match self {
+            Error::UnknownOption { .. } => Some(
+                crate::options::OPTIONS
+                    .iter()
+                    .map(|option| option.key.to_owned())
+                    .collect(),
+            ),
+            Error::InvalidValue { key, .. } => match crate::options::find(key)?.kind {
+                crate::options::Kind::Choice { choices }
+                | crate::options::Kind::MultiChoice { choices, .. } => Some(owned(choices)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Wraps an I/O error with what medforge was doing and where.
     pub fn io(
         action: &'static str,

@@ -7,9 +7,5 @@ fn main() -> ExitCode {
     }));
     // SAFETY: nothing else runs yet.
     unsafe { medforge::render::provide_author_fallback() };
-    let cli = medforge::cli::parse();
-    match std::panic::catch_unwind(|| medforge::cli::run(cli)) {
-        Ok(status) => ExitCode::from(status.code()),
-        Err(_) => ExitCode::FAILURE,
-    }
+    ExitCode::from(medforge::cli::main().code())
 }

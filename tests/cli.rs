@@ -198,8 +198,91 @@ fn bad_input_gets_one_sentence_exit_2_and_leaves_nothing() {
         assert_eq!(message.trim_end().lines().count(), 1, "{args:?}: {message}");
         assert!(!message.contains("panicked"), "{args:?}: {message}");
         assert_eq!(entries(work.path()), before, "{args:?} left files behind");
+
+        // The same failure with --json: one document on stdout with the same sentence.
+        let with_json = medforge(work.path(), &[*args, &["--json"]].concat());
+        assert_eq!(code(&with_json), 2, "{args:?}: {}", stderr(&with_json));
+        let document = json(&with_json);
+        assert_eq!(document["status"], "error", "{args:?}");
+        assert_eq!(document["exit_code"], 2, "{args:?}");
+        assert_eq!(
+            document["error"].as_str().map(|e| format!("error: {e}\n")),
+            Some(message),
+            "{args:?}"
+        );
+        assert_eq!(entries(work.path()), before, "{args:?} left files behind");
     }
     assert_eq!(entries(&work.path().join("occupied")), ["notes.txt"]);
+}
+
+#[test]
+fn json_failures_name_the_option_and_what_it_allows() {
+    let work = tempfile::tempdir().unwrap();
+    let failure = |args: &[&str]| {
+        let output = medforge(work.path(), args);
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        json(&output)
+    };
+    let tls = failure(&["new", "demo", "--yes", "--set", "tls=none", "--json"]);
+    assert_eq!(tls["option"], "tls");
+    assert_eq!(tls["allowed"], serde_json::json!(["rustls", "proxy"]));
+    let unknown = failure(&["new", "demo", "--yes", "--set", "colour=blue", "--json"]);
+    assert_eq!(unknown["option"], "colour");
+    assert_eq!(unknown["allowed"][0], "regime");
+    // Free text and numbers have a rule, not a list: the sentence says it.
+    let idle = failure(&[
+        "new",
+        "demo",
+        "--yes",
+        "--set",
+        "session_idle_minutes=90",
+        "--json",
+    ]);
+    assert_eq!(idle["option"], "session_idle_minutes");
+    assert!(idle.get("allowed").is_none(), "{idle}");
+    assert!(entries(work.path()).is_empty());
+}
+
+#[test]
+fn flags_clap_refuses_exit_2_and_are_json_with_json() {
+    let work = tempfile::tempdir().unwrap();
+    // Without --json: clap's own message on stderr, nothing on stdout.
+    let plain = medforge(work.path(), &["new", "demo", "--no-such-flag"]);
+    assert_eq!(code(&plain), 2);
+    assert!(stdout(&plain).is_empty(), "{}", stdout(&plain));
+    assert!(
+        stderr(&plain).contains("--no-such-flag"),
+        "{}",
+        stderr(&plain)
+    );
+
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["new", "x", "--bogus", "--json"], "--bogus", "--dir"),
+        (&["bogus", "--json"], "bogus", "new"),
+        (&["update", "--json", "--bogus"], "--bogus", "--allow-dirty"),
+    ];
+    for (args, option, accepted) in cases {
+        let output = medforge(work.path(), args);
+        assert_eq!(code(&output), 2, "{args:?}");
+        let document = json(&output);
+        assert_eq!(document["status"], "error", "{args:?}");
+        assert_eq!(document["exit_code"], 2, "{args:?}");
+        let error = document["error"].as_str().unwrap();
+        assert!(error.contains(option), "{args:?}: {error}");
+        assert_eq!(error.lines().count(), 1, "{args:?}: {error}");
+        assert_eq!(document["option"], *option, "{args:?}");
+        let allowed: Vec<&str> = document["allowed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(allowed.contains(accepted), "{args:?}: {allowed:?}");
+    }
+    let conflict = medforge(work.path(), &["check", "--json", "--sarif"]);
+    assert_eq!(code(&conflict), 2);
+    assert_eq!(json(&conflict)["option"], "--json");
+    assert!(entries(work.path()).is_empty());
 }
 
 #[test]
@@ -363,13 +446,6 @@ fn options_without_json_is_readable_help() {
         text.contains("session_idle_minutes  (whole number 1..=60; default: 15)"),
         "{text}"
     );
-}
-
-#[test]
-fn clap_usage_errors_exit_2() {
-    let work = tempfile::tempdir().unwrap();
-    let output = medforge(work.path(), &["new", "demo", "--no-such-flag"]);
-    assert_eq!(code(&output), 2);
 }
 
 #[test]
