@@ -351,7 +351,10 @@ fn update(command: UpdateCommand) -> ExitStatus {
             let _ = write!(stdout, "{diff}");
         }
     }
-    eprint!("{}", crate::update::human_summary(&report));
+    // As for `new`: a dry run's JSON says everything, and stderr stays for warnings.
+    if !(command.json && report.dry_run) {
+        eprint!("{}", crate::update::human_summary(&report));
+    }
     status
 }
 
@@ -455,7 +458,11 @@ fn finish(json: bool, outcome: Result<NewReport, Error>) -> ExitStatus {
                     })
                 );
             }
-            eprint!("{}", human_summary(&report));
+            // The JSON already lists every file a dry run would write; the human list on
+            // stderr would only bury a warning.
+            if !(json && report.dry_run) {
+                eprint!("{}", human_summary(&report));
+            }
             ExitStatus::Ok
         }
         Err(error) => report_error(json, &error),

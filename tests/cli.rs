@@ -367,7 +367,16 @@ fn dry_run_lists_files_and_writes_nothing() {
     assert_eq!(report["dry_run"], true);
     assert!(report["files"].as_array().unwrap().len() > 5);
     assert!(entries(work.path()).is_empty());
-    assert!(stderr(&output).contains("Nothing was written"));
+    // The files are in the JSON; stderr is kept for warnings.
+    assert_eq!(stderr(&output), "");
+
+    let human = medforge(work.path(), &["new", "demo", "--yes", "--dry-run"]);
+    assert_eq!(code(&human), 0, "{}", stderr(&human));
+    assert!(stdout(&human).is_empty(), "{}", stdout(&human));
+    let listing = stderr(&human);
+    assert!(listing.contains("  Cargo.toml\n"), "{listing}");
+    assert!(listing.contains("Nothing was written"), "{listing}");
+    assert!(entries(work.path()).is_empty());
 }
 
 #[test]

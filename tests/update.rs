@@ -289,6 +289,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     );
     let report = json(&output);
     assert_eq!(report["dry_run"], true);
+    assert_eq!(stderr(&output), "", "the JSON says it all");
     let config = report["files"]
         .as_array()
         .unwrap()
