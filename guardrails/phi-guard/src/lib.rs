@@ -5,7 +5,8 @@
 //!
 //! - `Phi<T>` cannot be formatted (`{}`, `{:?}`, `format!`, `println!`, `panic!`, `tracing`,
 //!   `log`, `#[derive(Debug)]`, `#[tracing::instrument]`) or serialized; the errors say PHI
-//!   and what to do instead. Reading it is explicit: [`Phi::expose`].
+//!   and what to do instead. Reading it is explicit: [`Phi::expose`]; comparing, hashing
+//!   and mapping it without an `expose` in the name do not compile either.
 //! - [`SafePath`], [`SafeQuery`] and [`SafeUrl`] accept only [`UrlSafe`] types, which PHI
 //!   never is.
 //! - [`PhiJson`] writes a [`ResponseBody`] (`#[derive(PhiResponse)]`) as JSON with
@@ -43,7 +44,9 @@ mod url;
 
 pub use crate::extract::{SafePath, SafeQuery, UrlRejection};
 pub use crate::id::{OpaqueId, ParseOpaqueIdError};
-pub use crate::phi::{Phi, PhiMustNotBeFormatted, PhiMustNotBeSerialized, REDACTED, Redacted};
+pub use crate::phi::{
+    Phi, PhiMustBeReadExplicitly, PhiMustNotBeFormatted, PhiMustNotBeSerialized, REDACTED, Redacted,
+};
 pub use crate::response::{PhiJson, ResponseBody, ResponseToken};
 pub use crate::url::{SafeUrl, UrlSafe};
 

@@ -1,6 +1,7 @@
 //! The [`Phi`] wrapper and the traits that make formatting or serializing it a compile error.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -9,12 +10,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// `Phi<T>` has `Display`, `Debug` and `Serialize` impls whose where-clause can never hold, so
 /// every attempt to format or serialize it fails to compile with a message that says PHI.
-/// Reading the value is an explicit, greppable call: [`Phi::expose`] or [`Phi::into_exposed`].
+/// Reading the value is an explicit, greppable call: [`Phi::expose`], [`Phi::expose_mut`],
+/// [`Phi::into_exposed`] or [`Phi::map_exposed`].
 ///
 /// It deserializes like `T`, so request bodies can carry PHI; a value that fails to
 /// deserialize is reported without echoing the input.
+///
+/// Comparing (`==`) and hashing are compile errors too: a logged equality bit or hash of a
+/// date of birth gives the date away. Compare the exposed values instead.
 #[repr(transparent)]
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default)]
 pub struct Phi<T>(T);
 
 impl<T> Phi<T> {
@@ -42,9 +47,21 @@ impl<T> Phi<T> {
         self.0
     }
 
-    /// Transforms the value without taking it out of the wrapper.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Phi<U> {
+    /// Transforms the value without taking it out of the wrapper. The closure gets the raw
+    /// PHI, so this reads it like [`Phi::expose`] and is named to be found by the same grep.
+    pub fn map_exposed<U>(self, f: impl FnOnce(T) -> U) -> Phi<U> {
         Phi(f(self.0))
+    }
+
+    /// A trap: `phi.map(|value| ...)` would hand the closure the raw PHI with no `expose`
+    /// in sight, so it fails (through the never-met bound) with a message pointing to
+    /// [`Phi::map_exposed`].
+    #[doc(hidden)]
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Phi<U>
+    where
+        T: PhiMustBeReadExplicitly,
+    {
+        self.map_exposed(f)
     }
 
     /// Shadows `ToString::to_string` so that `phi.to_string()` fails with the PHI message
@@ -59,6 +76,20 @@ impl<T> Phi<T> {
         T: PhiMustNotBeFormatted,
     {
         String::from(REDACTED)
+    }
+
+    /// Shadows `Hash::hash` so that `phi.hash(&mut hasher)` fails with the PHI message
+    /// (through the never-met bound) instead of rustc's "trait bounds were not satisfied".
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "a trap: this method can never be called"
+    )]
+    #[doc(hidden)]
+    pub fn hash<H: Hasher>(&self, state: &mut H)
+    where
+        T: Hash + PhiMustBeReadExplicitly,
+    {
+        Hash::hash(self, state);
     }
 
     /// Borrows the value as a `Phi<&T>`, still protected.
@@ -100,6 +131,37 @@ pub trait PhiMustNotBeFormatted: sealed::Sealed {}
     note = "to store or send PHI elsewhere, read it explicitly with `.expose()` where that is really intended"
 )]
 pub trait PhiMustNotBeSerialized: sealed::Sealed {}
+
+/// Never implemented: `PartialEq`, `Eq` and `Hash` for `Phi<T>`, and the `Phi::map` trap,
+/// require `T: PhiMustBeReadExplicitly`, so comparing, hashing or mapping PHI without an
+/// `expose` in the code is a compile error that carries this trait's message.
+#[diagnostic::on_unimplemented(
+    message = "PHI must be read explicitly: this `Phi<{Self}>` holds protected health information",
+    label = "PHI: cannot be compared, hashed or mapped without `.expose()`",
+    note = "comparing, hashing or transforming PHI reads it: an equality result or a hash of PHI is PHI too (the hash of a date of birth is undone by trying every date)",
+    note = "where that is really needed, write `a.expose() == b.expose()` or `.map_exposed(|value| ...)`; look patients up by a keyed blind index, not by `Hash`"
+)]
+pub trait PhiMustBeReadExplicitly: sealed::Sealed {}
+
+impl<T> PartialEq for Phi<T>
+where
+    T: PartialEq + PhiMustBeReadExplicitly,
+{
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<T> Eq for Phi<T> where T: Eq + PhiMustBeReadExplicitly {}
+
+impl<T> Hash for Phi<T>
+where
+    T: Hash + PhiMustBeReadExplicitly,
+{
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl<T> fmt::Display for Phi<T>
 where
@@ -214,7 +276,7 @@ mod tests {
 
     #[test]
     fn map_and_as_ref_keep_the_value_wrapped() {
-        let name = Phi::new(String::from(" Synthetic ")).map(|s| s.trim().to_owned());
+        let name = Phi::new(String::from(" Synthetic ")).map_exposed(|s| s.trim().to_owned());
         let borrowed: Phi<&String> = name.as_ref();
         assert_eq!(*borrowed.expose(), "Synthetic");
     }

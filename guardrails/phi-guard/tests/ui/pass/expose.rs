@@ -10,7 +10,7 @@ fn greeting(name: &Phi<String>) -> String {
 fn main() {
     let name = Phi::new(String::from("Synthetic Person"));
     assert_eq!(greeting(&name), "Hello, Synthetic Person");
-    let upper = name.clone().map(|name| name.to_uppercase());
+    let upper = name.clone().map_exposed(|name| name.to_uppercase());
     assert_eq!(upper.into_exposed(), "SYNTHETIC PERSON");
-    assert!(name == Phi::new(String::from("Synthetic Person")));
+    assert!(name.expose() == Phi::new(String::from("Synthetic Person")).expose());
 }
