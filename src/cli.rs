@@ -61,6 +61,19 @@ pub enum Command {
     /// and printing macros, real-looking identifiers in fixtures, vendor agreements. Exits 4
     /// when anything is found.
     Check(CheckCommand),
+    /// Print a shell completion script on stdout.
+    ///
+    /// bash: `medforge completions bash > ~/.local/share/bash-completion/completions/medforge`;
+    /// zsh: into a directory on $fpath as `_medforge`; fish:
+    /// `~/.config/fish/completions/medforge.fish`.
+    Completions(CompletionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsCommand {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -169,12 +182,19 @@ pub fn main() -> ExitStatus {
     }
 }
 
-/// The command line's definition, with the option table appended to `new --help`.
+/// The command line's definition, with the option table appended to `new --help` and the
+/// embedded template's version on the version line.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("new", |new| {
-        new.after_long_help(options_summary())
-            .after_help("Run `medforge new --help` for every option, or `medforge options`.")
-    })
+    let template = crate::template::embedded_version().unwrap_or_else(|| "unknown".to_owned());
+    Cli::command()
+        .version(format!(
+            "{} (template {template})",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .mut_subcommand("new", |new| {
+            new.after_long_help(options_summary())
+                .after_help("Run `medforge new --help` for every option, or `medforge options`.")
+        })
 }
 
 /// Parses the command line. A flag clap refuses gets clap's message on stderr and, when
@@ -285,6 +305,16 @@ pub fn run(cli: Cli) -> ExitStatus {
             Ok(()) => ExitStatus::Ok,
             Err(error) => report_error(false, &error),
         },
+        Command::Completions(completions) => {
+            let mut cli = command();
+            let name = cli.get_name().to_owned();
+            // Into memory first: clap_complete panics on a write error, and a closed pipe
+            // (`medforge completions bash | head`) is no error worth a message.
+            let mut script = Vec::new();
+            clap_complete::generate(completions.shell, &mut cli, name, &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
+            ExitStatus::Ok
+        }
         Command::Options(command) => {
             let mut stdout = std::io::stdout().lock();
             let written = if command.json {

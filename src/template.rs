@@ -88,21 +88,28 @@ impl TemplateSource {
         let metadata = dir.join(METADATA_FILE);
         let text = std::fs::read_to_string(&metadata)
             .map_err(|e| template_error(format!("cannot read {METADATA_FILE}: {e}")))?;
-        let version = text
-            .parse::<toml::Table>()
-            .ok()
-            .and_then(|table| table.get("version")?.as_str().map(str::to_owned))
-            .ok_or_else(|| {
-                template_error(format!(
-                    "{METADATA_FILE} must contain a line like `version = \"1.0.0\"`"
-                ))
-            })?;
+        let version = metadata_version(&text).ok_or_else(|| {
+            template_error(format!(
+                "{METADATA_FILE} must contain a line like `version = \"1.0.0\"`"
+            ))
+        })?;
         Ok(Template {
             dir,
             version,
             _extracted: extracted,
         })
     }
+}
+
+/// The `version` of a template's [`METADATA_FILE`].
+fn metadata_version(text: &str) -> Option<String> {
+    let table = text.parse::<toml::Table>().ok()?;
+    table.get("version")?.as_str().map(str::to_owned)
+}
+
+/// The version of the template embedded in this binary, without extracting it.
+pub fn embedded_version() -> Option<String> {
+    metadata_version(EMBEDDED_TEMPLATE.get_file(METADATA_FILE)?.contents_utf8()?)
 }
 
 /// The clippy bans every generated project adopts (`guardrails/clippy-bans.toml`).
@@ -149,6 +156,7 @@ mod tests {
     fn embedded_template_opens_with_a_version() {
         let template = TemplateSource::Embedded.open().unwrap();
         assert!(!template.version.is_empty());
+        assert_eq!(embedded_version(), Some(template.version.clone()));
         assert!(template.dir().join(CARGO_GENERATE_CONFIG).is_file());
     }
 

@@ -490,3 +490,47 @@ fn names_of_the_generated_workspace_and_of_std_are_refused() {
         assert!(entries(work.path()).is_empty(), "{name} left files behind");
     }
 }
+
+#[test]
+fn completions_cover_every_shell_and_subcommand() {
+    let work = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _medforge"),
+        ("zsh", "#compdef medforge"),
+        ("fish", "complete -c medforge"),
+        ("elvish", "edit:completion:arg-completer[medforge]"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = medforge(work.path(), &["completions", shell]);
+        assert_eq!(code(&output), 0, "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for word in ["new", "update", "check", "completions", "dry-run", "allow-dirty"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+        assert!(stderr(&output).is_empty(), "{shell}: {}", stderr(&output));
+    }
+    let unknown = medforge(work.path(), &["completions", "tcsh"]);
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("bash"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn version_names_the_template_version_too() {
+    let work = tempfile::tempdir().unwrap();
+    let metadata = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/service/medforge-template.toml"),
+    )
+    .unwrap();
+    let template: toml::Table = metadata.parse().unwrap();
+    let template = template["version"].as_str().unwrap();
+    let output = medforge(work.path(), &["--version"]);
+    assert_eq!(code(&output), 0);
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "medforge {} (template {template})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
