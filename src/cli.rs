@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::check::CheckArgs;
+use crate::doctor::{self, Diagnosis, DoctorArgs};
 use crate::error::{Error, ExitStatus};
 use crate::generate::{self, NewArgs, NewReport, Prompter};
 use crate::options::{Kind, OPTIONS};
@@ -45,8 +46,8 @@ pub enum Command {
     /// Manage a generated project's database through sqlx-cli.
     ///
     /// Migrations run as the owner role: set MIGRATION_DATABASE_URL (or DATABASE_URL).
-    /// Needs sqlx-cli (`cargo install --locked sqlx-cli --no-default-features --features
-    /// postgres,rustls`) and a PostgreSQL server.
+    /// Needs sqlx-cli 0.9.0 and a PostgreSQL server: `medforge doctor` says what is
+    /// missing and how to install it.
     Db(DbCommand),
     /// Bring template improvements into a generated project, keeping local edits.
     ///
@@ -61,12 +62,29 @@ pub enum Command {
     /// and printing macros, real-looking identifiers in fixtures, vendor agreements. Exits 4
     /// when anything is found.
     Check(CheckCommand),
+    /// Check that this machine has what a generated project needs, with install lines.
+    ///
+    /// Rust at the project's rust-version, PostgreSQL's initdb, pg_ctl and psql, the pinned
+    /// sqlx-cli, git, and jq (optional: only the README walkthrough uses it). Exits 2 when
+    /// something required is missing.
+    Doctor(DoctorCommand),
     /// Print a shell completion script on stdout.
     ///
     /// bash: `medforge completions bash > ~/.local/share/bash-completion/completions/medforge`;
     /// zsh: into a directory on $fpath as `_medforge`; fish:
     /// `~/.config/fish/completions/medforge.fish`.
     Completions(CompletionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorCommand {
+    /// A generated project, whose Cargo.toml sets the Rust version [default: the current
+    /// directory when it is one, else the template's].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +323,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             Ok(()) => ExitStatus::Ok,
             Err(error) => report_error(false, &error),
         },
+        Command::Doctor(command) => doctor(command),
         Command::Completions(completions) => {
             let mut cli = command();
             let name = cli.get_name().to_owned();
@@ -408,17 +427,52 @@ fn check(command: CheckCommand) -> ExitStatus {
         write!(stdout, "{}", report.human())
     };
     if command.sarif || command.json {
-        let summary = report.human();
-        eprint!(
-            "{}",
-            summary
-                .lines()
-                .last()
-                .map(|l| format!("{l}\n"))
-                .unwrap_or_default()
-        );
+        eprint!("{}", last_line(&report.human()));
     }
     status
+}
+
+fn doctor(command: DoctorCommand) -> ExitStatus {
+    let args = DoctorArgs { dir: command.dir };
+    let diagnosis = match doctor::diagnose(&args) {
+        Ok(diagnosis) => diagnosis,
+        Err(error) => return report_error(command.json, &error),
+    };
+    let (status, word) = if diagnosis.ready() {
+        (ExitStatus::Ok, "ok")
+    } else {
+        (ExitStatus::Usage, "missing")
+    };
+    let human = diagnosis.human();
+    if command.json {
+        let document = DoctorDocument {
+            error: diagnosis.error(),
+            diagnosis: &diagnosis,
+        };
+        println!("{}", to_json(&Outcome::new(word, status, &document)));
+        eprint!("{}", last_line(&human));
+    } else {
+        print!("{human}");
+    }
+    status
+}
+
+#[derive(Serialize)]
+struct DoctorDocument<'a> {
+    /// Set when something required is missing: `doctor` failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(flatten)]
+    diagnosis: &'a Diagnosis,
+}
+
+/// The last line of a human report, for stderr beside a JSON document.
+fn last_line(report: &str) -> String {
+    report
+        .lines()
+        .last()
+        .map(|line| format!("{line}\n"))
+        .unwrap_or_default()
 }
 
 /// A finished command's JSON document: its status word, exit code and report.
@@ -445,6 +499,19 @@ struct Success<'a, T: Serialize> {
     status: &'static str,
     #[serde(flatten)]
     report: &'a T,
+    /// What `medforge doctor` would report for the new project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    doctor: Option<DoctorSummary>,
+}
+
+#[derive(Serialize)]
+struct DoctorSummary {
+    /// Everything required is installed.
+    ready: bool,
+    /// Required tools missing or at the wrong version.
+    missing: Vec<String>,
+    /// Optional tools missing.
+    warnings: Vec<String>,
 }
 
 /// A failed command's JSON document: the sentence, the exit code, and where it applies
@@ -479,19 +546,35 @@ fn print_failure(failure: &Failure) {
 fn finish(json: bool, outcome: Result<NewReport, Error>) -> ExitStatus {
     match outcome {
         Ok(report) => {
+            // What the new project needs from this machine (the template's needs for a dry
+            // run); a diagnosis that cannot be made is no reason to fail a finished `new`.
+            let project = (!report.dry_run).then_some(report.path.as_path());
+            let diagnosis = doctor::diagnose_project(project).ok();
             if json {
+                let doctor = diagnosis.as_ref().map(|d| DoctorSummary {
+                    ready: d.ready(),
+                    missing: d.missing(),
+                    warnings: d.warnings(),
+                });
                 println!(
                     "{}",
                     to_json(&Success {
                         status: "ok",
-                        report: &report
+                        report: &report,
+                        doctor,
                     })
                 );
             }
             // The JSON already lists every file a dry run would write; the human list on
-            // stderr would only bury a warning.
-            if !(json && report.dry_run) {
+            // stderr would only bury a warning, and a missing tool is one.
+            let quiet = json && report.dry_run;
+            if !quiet {
                 eprint!("{}", human_summary(&report));
+            }
+            if let Some(diagnosis) = diagnosis
+                && !(quiet && diagnosis.complete())
+            {
+                eprintln!("{}", diagnosis.one_line());
             }
             ExitStatus::Ok
         }

@@ -33,10 +33,13 @@ pub const ADMIN_URL_VAR: &str = "ADMIN_DATABASE_URL";
 /// as the service role, which cannot change the schema.
 pub const MIGRATION_URL_VAR: &str = "MIGRATION_DATABASE_URL";
 
+/// The sqlx-cli release medforge's CI installs (`.ci/run`), matching the generated
+/// project's sqlx.
+pub const SQLX_CLI_VERSION: &str = "0.9.0";
 /// How to get sqlx-cli, said whenever it is missing.
-pub const SQLX_INSTALL: &str =
-    "cargo install --locked sqlx-cli --no-default-features --features postgres,rustls";
-const POSTGRES_INSTALL: &str =
+pub const SQLX_INSTALL: &str = "cargo install --locked sqlx-cli --version 0.9.0 \
+                                --no-default-features --features postgres,rustls";
+pub const POSTGRES_INSTALL: &str =
     "apt-get install postgresql (Debian, Ubuntu) or brew install postgresql (macOS)";
 
 /// The script that creates the project's two roles, in the generated project.
@@ -212,7 +215,8 @@ fn find_sqlx() -> Result<PathBuf> {
     })
 }
 
-fn find_on_path(tool: impl AsRef<OsStr>) -> Option<PathBuf> {
+/// A program on PATH.
+pub fn find_on_path(tool: impl AsRef<OsStr>) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(tool.as_ref()))
@@ -251,6 +255,20 @@ mod tests {
         assert!(name("postgres://o@h:5432/").is_err());
         assert!(name("postgres://o@h/clinic;drop").is_err());
         assert!(name("postgres://o@h/Clinic").is_err());
+    }
+
+    /// One pinned sqlx-cli: the install line medforge prints is the one its CI runs.
+    #[test]
+    fn the_sqlx_install_line_pins_the_version_ci_installs() {
+        assert!(
+            SQLX_INSTALL.contains(&format!("--version {SQLX_CLI_VERSION} ")),
+            "{SQLX_INSTALL}"
+        );
+        let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+        assert!(
+            ci.contains(&format!("sqlx-cli --version {SQLX_CLI_VERSION} ")),
+            "{ci}"
+        );
     }
 
     #[test]

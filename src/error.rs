@@ -105,6 +105,12 @@ pub enum Error {
     #[error("{0} has no migrations/ folder, so there is no database to manage")]
     DbUnsupported(PathBuf),
 
+    #[error(
+        "directory {0} does not exist; point --dir at a generated project, or leave it out to \
+         check what the template needs"
+    )]
+    DoctorDirMissing(PathBuf),
+
     #[error("{tool} is not installed; install it with: {install}")]
     MissingTool { tool: &'static str, install: String },
 
@@ -177,6 +183,7 @@ impl Error {
             | Error::Template { .. }
             | Error::NotAProject(_)
             | Error::DbUnsupported(_)
+            | Error::DoctorDirMissing(_)
             | Error::MissingTool { .. }
             | Error::DatabaseUrlMissing { .. }
             | Error::InvalidDatabaseName(_)

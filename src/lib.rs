@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod compliance;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod generate;
 pub mod merge;

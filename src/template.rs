@@ -109,7 +109,12 @@ fn metadata_version(text: &str) -> Option<String> {
 
 /// The version of the template embedded in this binary, without extracting it.
 pub fn embedded_version() -> Option<String> {
-    metadata_version(EMBEDDED_TEMPLATE.get_file(METADATA_FILE)?.contents_utf8()?)
+    metadata_version(embedded_text(METADATA_FILE)?)
+}
+
+/// A text file of the embedded template, as written (liquid tags included).
+pub fn embedded_text(relative: &str) -> Option<&'static str> {
+    EMBEDDED_TEMPLATE.get_file(relative)?.contents_utf8()
 }
 
 /// The clippy bans every generated project adopts (`guardrails/clippy-bans.toml`).

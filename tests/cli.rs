@@ -358,8 +358,12 @@ fn a_failed_render_leaves_nothing_half_written() {
 #[test]
 fn dry_run_lists_files_and_writes_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let output = medforge(
+    let tools = tempfile::tempdir().unwrap();
+    // With every tool installed, there is nothing to warn about.
+    let bin = fake_tools(tools.path(), ALL_TOOLS);
+    let output = medforge_with_path(
         work.path(),
+        &bin,
         &["new", "demo", "--yes", "--dry-run", "--json"],
     );
     assert_eq!(code(&output), 0, "{}", stderr(&output));
@@ -505,7 +509,14 @@ fn completions_cover_every_shell_and_subcommand() {
         assert_eq!(code(&output), 0, "{shell}: {}", stderr(&output));
         let script = stdout(&output);
         assert!(script.contains(marker), "{shell}: {script}");
-        for word in ["new", "update", "check", "completions", "dry-run", "allow-dirty"] {
+        for word in [
+            "new",
+            "update",
+            "check",
+            "completions",
+            "dry-run",
+            "allow-dirty",
+        ] {
             assert!(script.contains(word), "{shell} lacks {word}");
         }
         assert!(stderr(&output).is_empty(), "{shell}: {}", stderr(&output));
@@ -532,5 +543,221 @@ fn version_names_the_template_version_too() {
             "medforge {} (template {template})\n",
             env!("CARGO_PKG_VERSION")
         )
+    );
+}
+
+/// A directory of stand-in programs for `doctor`: each prints its `--version` line.
+fn fake_tools(dir: &Path, tools: &[(&str, &str)]) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, version) in tools {
+        let program = bin.join(name);
+        std::fs::write(&program, format!("#!/bin/sh\necho '{version}'\n")).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+/// Everything a generated project needs, at the versions it needs.
+const ALL_TOOLS: &[(&str, &str)] = &[
+    ("rustc", "rustc 1.95.0 (59807616e 2026-04-14)"),
+    ("initdb", "initdb (PostgreSQL) 17.5"),
+    ("pg_ctl", "pg_ctl (PostgreSQL) 17.5"),
+    ("psql", "psql (PostgreSQL) 17.5"),
+    ("sqlx", "sqlx-cli 0.9.0"),
+    ("git", "git version 2.47.0"),
+    ("jq", "jq-1.7.1"),
+];
+
+/// medforge with only `bin` on PATH.
+fn medforge_with_path(cwd: &Path, bin: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(support::BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("PATH", bin)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("medforge runs")
+}
+
+/// The item `doctor --json` reported for `name`.
+fn item<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+}
+
+#[test]
+fn doctor_passes_when_everything_is_installed() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = fake_tools(work.path(), ALL_TOOLS);
+    let output = medforge_with_path(work.path(), &bin, &["doctor"]);
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Everything a generated project needs is installed."),
+        "{text}"
+    );
+    assert!(!text.contains("MISSING"), "{text}");
+
+    let output = medforge_with_path(work.path(), &bin, &["doctor", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["exit_code"], 0);
+    assert!(report.get("error").is_none(), "{report:#}");
+    assert_eq!(report["rust_version_from"], "the service template");
+    assert_eq!(item(&report, "rustc")["version"], "1.95.0");
+    assert_eq!(item(&report, "sqlx-cli")["version"], "0.9.0");
+    for name in ["rustc", "initdb", "pg_ctl", "psql", "sqlx-cli", "git", "jq"] {
+        assert_eq!(item(&report, name)["status"], "ok", "{name}");
+    }
+}
+
+#[test]
+fn doctor_names_what_is_missing_with_install_lines_and_exits_2() {
+    let work = tempfile::tempdir().unwrap();
+    // No sqlx-cli, no jq, and an old compiler.
+    let tools: Vec<(&str, &str)> = ALL_TOOLS
+        .iter()
+        .copied()
+        .filter(|(name, _)| !matches!(*name, "sqlx" | "jq" | "rustc"))
+        .chain([("rustc", "rustc 1.80.0 (051478957 2024-07-21)")])
+        .collect();
+    let bin = fake_tools(work.path(), &tools);
+    let output = medforge_with_path(work.path(), &bin, &["doctor"]);
+    assert_eq!(code(&output), 2, "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("install: cargo install --locked sqlx-cli --version 0.9.0"),
+        "{text}"
+    );
+    assert!(text.contains("install: apt-get install jq"), "{text}");
+    assert!(text.contains("install: curl --proto"), "{text}");
+    assert!(
+        text.contains("Missing: rustc 1.94 or newer, sqlx-cli."),
+        "{text}"
+    );
+
+    let output = medforge_with_path(work.path(), &bin, &["doctor", "--json"]);
+    assert_eq!(code(&output), 2);
+    let report = json(&output);
+    assert_eq!(report["status"], "missing");
+    assert_eq!(report["exit_code"], 2);
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("sqlx-cli"), "{error}");
+    assert_eq!(item(&report, "rustc")["status"], "outdated");
+    assert_eq!(item(&report, "sqlx-cli")["status"], "missing");
+    // jq only serves the README walkthrough: a warning, not a failure.
+    let jq = item(&report, "jq");
+    assert_eq!(
+        (jq["status"].as_str(), jq["required"].as_bool()),
+        (Some("missing"), Some(false))
+    );
+
+    // Only jq missing: doctor passes and says so.
+    let tools: Vec<(&str, &str)> = ALL_TOOLS
+        .iter()
+        .copied()
+        .filter(|(n, _)| *n != "jq")
+        .collect();
+    let bin = fake_tools(&work.path().join("jq-less"), &tools);
+    let output = medforge_with_path(work.path(), &bin, &["doctor"]);
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+    assert!(stdout(&output).contains("Everything required is installed; missing jq (optional)"));
+}
+
+#[test]
+fn doctor_reads_the_rust_version_and_sqlx_pin_of_the_project() {
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("future");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[workspace]\nmembers = [\".\"]\n[workspace.package]\nrust-version = \"1.99\"\n",
+    )
+    .unwrap();
+    let tools: Vec<(&str, &str)> = ALL_TOOLS
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "sqlx")
+        .chain([("sqlx", "sqlx-cli 0.8.6")])
+        .collect();
+    let bin = fake_tools(work.path(), &tools);
+    let output = medforge_with_path(work.path(), &bin, &["doctor", "--dir", "future", "--json"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["rust_version"], "1.99");
+    assert!(
+        report["rust_version_from"]
+            .as_str()
+            .unwrap()
+            .ends_with("future/Cargo.toml"),
+        "{report:#}"
+    );
+    assert_eq!(item(&report, "rustc")["status"], "outdated");
+    let sqlx = item(&report, "sqlx-cli");
+    assert_eq!(sqlx["status"], "outdated");
+    assert_eq!(sqlx["version"], "0.8.6");
+    assert!(
+        sqlx["install"].as_str().unwrap().ends_with("--force"),
+        "{sqlx}"
+    );
+
+    let absent = medforge_with_path(work.path(), &bin, &["doctor", "--dir", "absent", "--json"]);
+    assert_eq!(code(&absent), 2);
+    assert!(
+        json(&absent)["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist")
+    );
+}
+
+#[test]
+fn new_ends_with_what_doctor_would_report() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = fake_tools(work.path(), ALL_TOOLS);
+    let output = medforge_with_path(work.path(), &bin, &["new", "ready", "--yes"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).lines().last(),
+        Some("doctor: everything this project needs is installed")
+    );
+
+    let tools: Vec<(&str, &str)> = ALL_TOOLS
+        .iter()
+        .copied()
+        .filter(|(name, _)| !matches!(*name, "sqlx" | "jq"))
+        .collect();
+    let lacking = fake_tools(&work.path().join("lacking"), &tools);
+    let output = medforge_with_path(work.path(), &lacking, &["new", "short", "--yes", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).lines().last(),
+        Some("doctor: missing sqlx-cli, jq (optional) — run `medforge doctor`")
+    );
+    let report = json(&output);
+    assert_eq!(report["doctor"]["ready"], false);
+    assert_eq!(report["doctor"]["missing"], serde_json::json!(["sqlx-cli"]));
+    assert_eq!(
+        report["doctor"]["warnings"],
+        serde_json::json!(["jq (optional)"])
+    );
+
+    // A dry run with --json keeps stderr for warnings: a missing tool is one.
+    let output = medforge_with_path(
+        work.path(),
+        &lacking,
+        &["new", "dry", "--yes", "--dry-run", "--json"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "doctor: missing sqlx-cli, jq (optional) — run `medforge doctor`\n"
     );
 }
