@@ -65,10 +65,52 @@ pub fn text(content: &[u8]) -> Option<&str> {
 
 /// Whether merged text still holds a conflict marker line.
 pub fn has_conflict_markers(content: &[u8]) -> bool {
-    text(content).is_some_and(|text| {
-        text.lines()
-            .any(|line| line.starts_with("<<<<<<< ") || line.starts_with(">>>>>>> "))
-    })
+    text(content).is_some_and(|text| !conflicts(text).is_empty())
+}
+
+/// An unresolved conflict in a text: the 1-based lines of its opening and closing
+/// markers. A closing marker with no opening one has no `start`; an opening one never
+/// closed has no `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflict {
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+}
+
+/// The conflicts git's markers (and `merge`'s) leave in a text: a `<<<<<<< ` line, a
+/// `=======` line between, and a `>>>>>>> ` line. `=======` alone is not one: Markdown
+/// underlines headings with it.
+pub fn conflicts(text: &str) -> Vec<Conflict> {
+    let is_marker = |line: &str, marker: &str| {
+        line.strip_prefix(marker)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    };
+    let mut found = Vec::new();
+    let mut open: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        let number = index + 1;
+        if is_marker(line, "<<<<<<<") {
+            if let Some(start) = open.replace(number) {
+                found.push(Conflict {
+                    start: Some(start),
+                    end: None,
+                });
+            }
+        } else if is_marker(line, ">>>>>>>") {
+            found.push(Conflict {
+                start: open.take(),
+                end: Some(number),
+            });
+        }
+    }
+    if let Some(start) = open {
+        found.push(Conflict {
+            start: Some(start),
+            end: None,
+        });
+    }
+    found
 }
 
 /// A unified diff of one file (`None` = absent), in git's form.
@@ -129,6 +171,32 @@ mod tests {
              >>>>>>> template 0.2.0\nfive\nsix\nseven\n"
         );
         assert!(has_conflict_markers(text.as_bytes()));
+    }
+
+    #[test]
+    fn conflicts_are_found_by_their_marker_lines() {
+        let text = "# Title\n=======\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n\
+                    ok\n>>>>>>> stray\n<<<<<<<\nunclosed\n";
+        assert_eq!(
+            conflicts(text),
+            [
+                Conflict {
+                    start: Some(3),
+                    end: Some(7)
+                },
+                Conflict {
+                    start: None,
+                    end: Some(9)
+                },
+                Conflict {
+                    start: Some(10),
+                    end: None
+                },
+            ]
+        );
+        // A heading's underline, or a marker-like word inside a line, is no conflict.
+        assert!(conflicts("Title\n=======\nsay <<<<<<< here\n<<<<<<<<\n").is_empty());
+        assert_eq!(conflicts("<<<<<<< a\r\n=======\r\n>>>>>>> b\r\n").len(), 1);
     }
 
     #[test]

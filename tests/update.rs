@@ -480,3 +480,45 @@ fn a_team_project_is_not_silently_updated_from_the_builtin_template() {
     let output = update(&project, &["--template", "../team", "--json"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
 }
+
+#[test]
+fn conflicts_left_by_an_update_fail_check_until_resolved() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.3.0");
+    edit(
+        &team.join("rustfmt.toml"),
+        "newline_style = \"Unix\"",
+        "newline_style = \"Native\"",
+    );
+    edit(
+        &project.join("rustfmt.toml"),
+        "newline_style = \"Unix\"",
+        "newline_style = \"Windows\"",
+    );
+    let output = update(&project, &["--template", "../team"]);
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+
+    let check = medforge(&project, &["check", "--json"]);
+    assert_eq!(code(&check), 4, "{}", stdout(&check));
+    let report = json(&check);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding["rule"], "no-conflict-markers");
+    assert_eq!(finding["file"], "rustfmt.toml");
+    let conflicted = read(&project.join("rustfmt.toml"));
+    let opening = conflicted
+        .lines()
+        .position(|line| line.starts_with("<<<<<<< "))
+        .unwrap();
+    assert_eq!(finding["line"], opening + 1);
+
+    // Resolved (here: the template's side kept), check passes again.
+    write(
+        &project.join("rustfmt.toml"),
+        &read(&project.join(".medforge/base/rustfmt.toml")),
+    );
+    let check = medforge(&project, &["check"]);
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+}

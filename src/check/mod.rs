@@ -7,6 +7,7 @@
 //! say which extractors and macros are banned, and the generated project's own phi-scan
 //! detectors find real-looking identifiers.
 
+mod conflicts;
 mod source;
 mod vendors;
 
@@ -165,6 +166,7 @@ pub const RULES: &[Rule] = &[
         title: "Every vendor processes data in a region allowed by data_residency",
         help: "A vendor's region must be the data_residency region or a sub-region of it.",
     },
+    conflicts::RULE,
 ];
 
 /// Something a check found.
@@ -318,6 +320,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
     findings.extend(config(&project, &answers)?);
     findings.extend(sources(&project)?);
     findings.extend(fixtures(&project)?);
+    findings.extend(conflicts::check(&project)?);
     let vendors_text = read_text(&project.join(VENDORS_FILE))?;
     findings.extend(vendors::check(
         vendors_text.as_deref(),
