@@ -154,15 +154,16 @@ impl Value {
                         .collect(),
                 ))
             }
-            (Kind::Text { pattern, validate }, Value::Str(s)) => {
+            (
+                Kind::Text {
+                    expected, validate, ..
+                },
+                Value::Str(s),
+            ) => {
                 if validate(&s) {
                     Ok(Value::Str(s))
                 } else {
-                    Err(invalid(
-                        spec,
-                        origin,
-                        format!("`{s}` does not match {pattern}"),
-                    ))
+                    Err(invalid(spec, origin, format!("`{s}` is not {expected}")))
                 }
             }
             (_, other) => Err(invalid(
@@ -207,7 +208,7 @@ fn expected(spec: &OptionSpec) -> String {
         Kind::Integer { .. } => format!("a whole number ({})", range(spec)),
         Kind::MultiChoice { choices, .. } => format!("a list of {}", choices.join(", ")),
         Kind::Choice { choices } => format!("one of {}", choices.join(", ")),
-        Kind::Text { pattern, .. } => format!("text matching {pattern}"),
+        Kind::Text { expected, .. } => expected.to_owned(),
     }
 }
 
@@ -410,7 +411,10 @@ mod tests {
             ),
             ("modules=notes", "must include `patients`"),
             ("ai_tools=vim", "`vim` is not one of"),
-            ("data_residency=Switzerland", "does not match"),
+            (
+                "data_residency=Switzerland",
+                "is not a region label such as ch, eu, us or eu-west",
+            ),
         ];
         for (flag, expected) in cases {
             let err = Answers::default()

@@ -26,7 +26,8 @@ use crate::update::UpdateArgs;
                   row-level security, encryption, an audit trail, synthetic-only test data, \
                   AI-tool deny-lists and compile-time PHI guardrails.\n\n\
                   Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input, 3 `update` \
-                  finished with conflicts, 4 `check` found violations."
+                  finished with conflicts, 4 `check` found violations, 130 cancelled at a \
+                  prompt (Ctrl-C or Esc)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -640,7 +641,7 @@ pub fn options_summary() -> String {
                 format!("comma-separated subset of {}", choices.join(", "))
             }
             Kind::Integer { min, max } => format!("whole number {min}..={max}"),
-            Kind::Text { pattern, .. } => format!("text matching {pattern}"),
+            Kind::Text { expected, .. } => (*expected).to_owned(),
         };
         let default = crate::answers::Value::default_for(spec).to_flag_text();
         out.push_str(&format!(

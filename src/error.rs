@@ -15,6 +15,8 @@ pub enum ExitStatus {
     Conflicts = 3,
     /// `medforge check` found controls that are missing or weakened.
     Violations = 4,
+    /// Ctrl-C or Esc at a prompt, reported the way shells report an interrupt.
+    Interrupted = 130,
 }
 
 impl ExitStatus {
@@ -84,8 +86,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("prompt cancelled; nothing was written")]
+    #[error(
+        "directory {0} exists and holds files; type another name, or run again with --dir \
+         or --force"
+    )]
+    NameTaken(PathBuf),
+
+    #[error("cancelled at the prompt; nothing was written")]
     Cancelled,
+
+    #[error("not confirmed, so nothing was written; run `medforge new` again to change an answer")]
+    NotConfirmed,
 
     #[error("cannot show the prompt: {0}")]
     Prompt(String),
@@ -177,6 +188,7 @@ impl Error {
             | Error::MissingName
             | Error::MissingAnswers { .. }
             | Error::TargetNotEmpty(_)
+            | Error::NameTaken(_)
             | Error::TargetNotDirectory(_)
             | Error::ParentMissing(_)
             | Error::Unwritable { .. }
@@ -192,7 +204,8 @@ impl Error {
             | Error::BaseMissing(_)
             | Error::DirtyTree(_)
             | Error::GeneratorTooOld { .. } => ExitStatus::Usage,
-            Error::Cancelled
+            Error::Cancelled => ExitStatus::Interrupted,
+            Error::NotConfirmed
             | Error::Prompt(_)
             | Error::Render(_)
             | Error::DbTaskFailed { .. }

@@ -32,8 +32,38 @@ pub struct NewArgs {
 /// Asks the user for what the flags did not say. The terminal implementation is
 /// [`crate::prompt::Terminal`]; without a TTY there is no prompter at all.
 pub trait Prompter {
-    fn project_name(&mut self) -> Result<String>;
+    /// A name that passes `check`; a name that does not is asked for again.
+    fn project_name(&mut self, check: NameCheck) -> Result<String>;
     fn option(&mut self, spec: &'static OptionSpec, default: Value) -> Result<Value>;
+    /// Shows `summary` (what is about to be generated) and asks whether to go on.
+    fn confirm(&mut self, summary: &str, dry_run: bool) -> Result<bool>;
+}
+
+/// What a project name typed at the prompt must pass: a valid name and, when the project
+/// goes to `./NAME`, a directory that does not hold files already (unless `--force`), so
+/// a taken name is asked for again rather than refused after every question.
+#[derive(Debug, Clone)]
+pub struct NameCheck {
+    /// The directory `NAME` is created in, when no `--dir` was given.
+    pub parent: Option<PathBuf>,
+    pub force: bool,
+}
+
+impl NameCheck {
+    pub fn check(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        if let Some(parent) = &self.parent {
+            let target = parent.join(name);
+            match inspect_target(&target, self.force) {
+                Err(Error::TargetNotEmpty(_) | Error::TargetNotDirectory(_)) => {
+                    return Err(Error::NameTaken(target));
+                }
+                Err(other) => return Err(other),
+                Ok(_) => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What `medforge new` did, for the human summary and for `--json`.
@@ -60,7 +90,16 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
 
     let name = match (&args.name, prompter.as_deref_mut()) {
         (Some(name), _) => name.clone(),
-        (None, Some(prompter)) => prompter.project_name()?,
+        (None, Some(prompter)) => {
+            let parent = match &args.dir {
+                Some(_) => None,
+                None => Some(absolute(PathBuf::from("."))?),
+            };
+            prompter.project_name(NameCheck {
+                parent,
+                force: args.force,
+            })?
+        }
         (None, None) => return Err(Error::MissingName),
     };
     validate_name(&name)?;
@@ -76,6 +115,10 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
         for spec in missing {
             let value = prompter.option(spec, Value::default_for(spec))?;
             answers.insert(spec, value);
+        }
+        // Nothing is written before the person at the terminal has seen it all.
+        if !prompter.confirm(&summary(&name, &target, &answers), args.dry_run)? {
+            return Err(Error::NotConfirmed);
         }
     } else if !missing.is_empty() {
         return Err(missing_answers(&missing));
@@ -124,6 +167,27 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
         generator_version: env!("CARGO_PKG_VERSION"),
         template_version: template.version,
     })
+}
+
+/// What is about to be generated, for the terminal's confirm step: the name, the
+/// directory and every answer.
+pub fn summary(name: &str, target: &Path, answers: &Answers) -> String {
+    let mut out = format!("medforge will create `{name}` in {}:\n", target.display());
+    let width = crate::options::OPTIONS
+        .iter()
+        .map(|spec| spec.key.len())
+        .max()
+        .unwrap_or(0);
+    for spec in crate::options::OPTIONS {
+        if let Some(value) = answers.get(spec.key) {
+            out.push_str(&format!(
+                "  {:<width$}  {}\n",
+                spec.key,
+                value.to_flag_text()
+            ));
+        }
+    }
+    out
 }
 
 fn missing_answers(missing: &[&'static OptionSpec]) -> Error {

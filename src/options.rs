@@ -23,6 +23,9 @@ pub enum Kind {
     /// A short label matching `pattern` (a regular expression, anchored).
     Text {
         pattern: &'static str,
+        /// What a valid value looks like, in words, for messages: people read "a region
+        /// label such as ch", not a regular expression.
+        expected: &'static str,
         #[serde(skip)]
         validate: fn(&str) -> bool,
     },
@@ -156,6 +159,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         key: "data_residency",
         kind: Kind::Text {
             pattern: "^[a-z]{2}(-[a-z0-9]{1,8})?$",
+            expected: "a region label such as ch, eu, us or eu-west",
             validate: is_region_label,
         },
         default: Default::Str("ch"),

@@ -761,3 +761,228 @@ fn new_ends_with_what_doctor_would_report() {
         "doctor: missing sqlx-cli, jq (optional) — run `medforge doctor`\n"
     );
 }
+
+/// The prompts, on a real pseudo-terminal.
+#[cfg(target_os = "linux")]
+mod terminal {
+    use super::*;
+
+    /// medforge on a pseudo-terminal (util-linux `script` allocates it), driven key by key the
+    /// way a person at a terminal would.
+    struct Tty {
+        child: std::process::Child,
+        stdin: std::process::ChildStdin,
+        output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        /// How much of the (escape-free) screen output earlier `expect`s consumed.
+        seen: usize,
+    }
+
+    impl Tty {
+        fn start(cwd: &Path, args: &[&str]) -> Tty {
+            use std::io::Read;
+            let command = format!(
+                "stty cols 200 rows 50; exec {} {}",
+                support::BIN,
+                args.join(" ")
+            );
+            let mut child = std::process::Command::new("script")
+                .args(["-qfec", &command, "/dev/null"])
+                .current_dir(cwd)
+                .env("TERM", "xterm-256color")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("util-linux `script` runs (it gives medforge a terminal)");
+            let stdin = child.stdin.take().unwrap();
+            let mut stdout = child.stdout.take().unwrap();
+            let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = output.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = stdout.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            });
+            Tty {
+                child,
+                stdin,
+                output,
+                seen: 0,
+            }
+        }
+
+        /// The output so far, without terminal escape sequences.
+        fn screen(&self) -> String {
+            let raw = String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned();
+            let mut text = String::new();
+            let mut chars = raw.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '\u{1b}' {
+                    if chars.next_if_eq(&'[').is_some() {
+                        // A control sequence ends with a byte in @..~.
+                        for c in chars.by_ref() {
+                            if ('@'..='~').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    text.push(c);
+                }
+            }
+            text
+        }
+
+        /// Waits until `text` appears after what earlier calls saw.
+        fn expect(&mut self, text: &str) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let screen = self.screen();
+                if let Some(at) = screen[self.seen.min(screen.len())..].find(text) {
+                    self.seen += at + text.len();
+                    return;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "`{text}` never appeared; the terminal showed:\n{screen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+
+        /// Types `keys` (a prompt has just been drawn: give it a moment to read the keyboard).
+        fn send(&mut self, keys: &str) {
+            use std::io::Write;
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            self.stdin.write_all(keys.as_bytes()).unwrap();
+            self.stdin.flush().unwrap();
+        }
+
+        /// medforge's exit code, and everything it showed.
+        fn finish(mut self) -> (i32, String) {
+            let status = self.child.wait().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            (status.code().unwrap_or(-1), self.screen())
+        }
+    }
+
+    const ENTER: &str = "\r";
+    const CTRL_C: &str = "\u{3}";
+    const ESC: &str = "\u{1b}";
+    const BACKSPACE: &str = "\u{7f}";
+
+    #[test]
+    fn ctrl_c_or_esc_at_a_prompt_exits_130_and_leaves_nothing() {
+        let work = tempfile::tempdir().unwrap();
+        let mut tty = Tty::start(work.path(), &["new"]);
+        tty.expect("Project name");
+        tty.send("clinic");
+        tty.send(CTRL_C);
+        let (code, screen) = tty.finish();
+        assert_eq!(code, 130, "{screen}");
+        assert!(
+            screen.contains("error: cancelled at the prompt; nothing was written"),
+            "{screen}"
+        );
+
+        let mut tty = Tty::start(work.path(), &["new", "clinic"]);
+        tty.expect("Privacy regime");
+        tty.send(ESC);
+        let (code, screen) = tty.finish();
+        assert_eq!(code, 130, "{screen}");
+        assert!(
+            entries(work.path()).is_empty(),
+            "{:?}",
+            entries(work.path())
+        );
+    }
+
+    #[test]
+    fn the_terminal_walkthrough_asks_again_shows_key_hints_and_confirms_before_writing() {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir(work.path().join("taken")).unwrap();
+        std::fs::write(work.path().join("taken/notes.txt"), "mine").unwrap();
+
+        let mut tty = Tty::start(work.path(), &["new"]);
+        tty.expect("Project name");
+        // A name whose directory holds files is asked for again, not refused at the end.
+        tty.send(&format!("taken{ENTER}"));
+        tty.expect("exists and holds files; type another name");
+        tty.send(&format!("{}fresh{ENTER}", BACKSPACE.repeat(5)));
+        for prompt in [
+            "Privacy regime",
+            "Tenancy",
+            "Multi-factor authentication",
+            "Idle session timeout",
+            "Absolute session lifetime",
+        ] {
+            tty.expect(prompt);
+            tty.send(ENTER);
+        }
+        tty.expect("Clinical modules");
+        // inquire's key hints stay in view next to the option's help.
+        tty.expect("space to select one");
+        tty.send(ENTER);
+        for prompt in [
+            "TLS termination",
+            "Key-encryption key provider",
+            "AI coding tools",
+        ] {
+            tty.expect(prompt);
+            tty.send(ENTER);
+        }
+        tty.expect("Data residency region");
+        tty.send(&format!("Europe{ENTER}"));
+        tty.expect("is not a region label such as ch, eu, us or eu-west");
+        tty.send(&format!("{}{ENTER}", BACKSPACE.repeat(6)));
+        // The summary comes before anything is written.
+        tty.expect("medforge will create `fresh`");
+        tty.expect("data_residency          ch");
+        tty.expect("Create it?");
+        assert!(
+            !work.path().join("fresh").exists(),
+            "written before confirming"
+        );
+        tty.send(&format!("y{ENTER}"));
+        let (code, screen) = tty.finish();
+        assert_eq!(code, 0, "{screen}");
+        assert!(work.path().join("fresh/Cargo.toml").is_file(), "{screen}");
+        assert_eq!(entries(&work.path().join("taken")), ["notes.txt"]);
+    }
+
+    #[test]
+    fn declining_the_summary_writes_nothing() {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::write(work.path().join("answers.toml"), "regime = \"hipaa\"\n").unwrap();
+        let mut tty = Tty::start(work.path(), &["new", "clinic", "--answers", "answers.toml"]);
+        // Only what the answers file left open is asked.
+        for prompt in [
+            "Tenancy",
+            "Multi-factor authentication",
+            "Idle session timeout",
+            "Absolute session lifetime",
+            "Clinical modules",
+            "TLS termination",
+            "Key-encryption key provider",
+            "AI coding tools",
+            "Data residency region",
+        ] {
+            tty.expect(prompt);
+            tty.send(ENTER);
+        }
+        tty.expect("regime                  hipaa");
+        tty.expect("Create it?");
+        tty.send(&format!("n{ENTER}"));
+        let (code, screen) = tty.finish();
+        assert_eq!(code, 1, "{screen}");
+        assert!(
+            screen.contains("not confirmed, so nothing was written"),
+            "{screen}"
+        );
+        assert_eq!(entries(work.path()), ["answers.toml"]);
+    }
+}
