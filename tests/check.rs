@@ -356,6 +356,88 @@ fn raw_extractors_in_src_are_reported() {
 }
 
 #[test]
+fn an_aliased_raw_extractor_is_reported() {
+    reported(&[], "no-raw-extractors", "src/lookup.rs", Some(3), |p| {
+        write(
+            &p.join("src/lookup.rs"),
+            "//! Lookup.\nuse axum::extract as ex;\n\
+             pub async fn lookup(ex::Path(id): ex::Path<u32>) -> String { id.to_string() }\n",
+        );
+    });
+}
+
+/// Generates a project, adds `file` with `source`, and returns the lines `check --json`
+/// reports in it, asserting that every finding is of `rule`.
+fn finding_lines(rule: &str, file: &str, source: &str) -> Vec<u64> {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    write(&project.join(file), source);
+    let output = check(&project, &["--json"]);
+    assert_eq!(code(&output), 4, "{}", stdout(&output));
+    let report = json(&output);
+    let findings = report["findings"].as_array().unwrap();
+    for finding in findings {
+        assert_eq!(finding["rule"], rule, "{finding:#}");
+        assert_eq!(finding["file"], file, "{finding:#}");
+        assert!(
+            finding["message"].as_str().unwrap().len() > 60,
+            "{finding:#}"
+        );
+    }
+    findings
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn phi_like_names_in_url_types_are_reported() {
+    // A date of birth as numbers passes SafePath, SafeQuery and SafeUrl; its names do not.
+    let lines = finding_lines(
+        "phi-leak-patterns",
+        "src/routes/by_birth.rs",
+        "//! Lookup by date of birth.\n\
+         use phi_guard::{SafePath, SafeQuery, SafeUrl, UrlSafe};\n\
+         \n\
+         #[derive(serde::Deserialize, UrlSafe)]\n\
+         pub struct Born {\n    pub year: u16,\n    pub month: u8,\n    pub day: u8,\n}\n\
+         \n\
+         pub async fn by_dob(SafePath(dob): SafePath<u32>, SafeQuery(born): SafeQuery<Born>) -> String {\n\
+         \x20   SafeUrl::new(\"/patients\").query(\"mrn\", dob).query(\"page\", born.day).into_string()\n\
+         }\n",
+    );
+    // The date in parts; `dob` and `born` as parameters; the `mrn` key and `dob` value.
+    assert_eq!(lines, [6, 11, 11, 12, 12]);
+}
+
+#[test]
+fn raw_requests_and_body_bytes_in_logs_are_reported() {
+    let lines = finding_lines(
+        "phi-leak-patterns",
+        "src/middleware/debug_log.rs",
+        "//! Debug logging of what a client sent and what the service answered.\n\
+         use axum::extract::Request;\n\
+         use axum::http::{HeaderMap, Uri};\n\
+         use axum::middleware::Next;\n\
+         use axum::response::Response;\n\
+         \n\
+         pub async fn trace_everything(request: Request, next: Next) -> Response {\n\
+         \x20   tracing::debug!(uri = %request.uri(), headers = ?request.headers(), \"request\");\n\
+         \x20   let response = next.run(request).await;\n\
+         \x20   let (parts, body) = response.into_parts();\n\
+         \x20   let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();\n\
+         \x20   tracing::debug!(?bytes, status = %parts.status, \"response\");\n\
+         \x20   Response::from_parts(parts, axum::body::Body::from(bytes))\n\
+         }\n\
+         \n\
+         pub fn on_reject(uri: &Uri, headers: &HeaderMap) {\n\
+         \x20   tracing::warn!(\"rejected {uri} with {headers:?}\");\n\
+         }\n",
+    );
+    assert_eq!(lines, [8, 8, 12, 17, 17]);
+}
+
+#[test]
 fn printing_macros_in_src_are_reported_but_not_in_tests() {
     reported(&[], "no-banned-macros", "src/lib.rs", None, |p| {
         append(

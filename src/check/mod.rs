@@ -8,6 +8,7 @@
 //! detectors find real-looking identifiers.
 
 mod conflicts;
+mod leaks;
 mod source;
 mod vendors;
 
@@ -136,6 +137,7 @@ pub const RULES: &[Rule] = &[
         help: "#[allow(clippy::disallowed_types)] and friends switch the bans off; only the \
                vendored guardrails may wrap the raw extractors.",
     },
+    leaks::RULE,
     Rule {
         id: rule::SOURCES_PARSE,
         title: "Every Rust file in src/ parses, so it can be checked",

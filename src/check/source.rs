@@ -5,10 +5,12 @@
 //! the same list clippy enforces in the project: `check` finds the uses even where clippy
 //! is not run, or was told to look away.
 
+use std::collections::HashMap;
+
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
-use super::{Finding, rule};
+use super::{Finding, leaks, rule};
 
 /// The clippy bans, as paths.
 #[derive(Debug, Clone, Default)]
@@ -106,19 +108,114 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
             )];
         }
     };
+    let aliases = Aliases::of(&file);
     let mut scan = Scan {
         path,
         bans,
+        aliases: &aliases,
         egress: path.starts_with(EGRESS_DIR),
         findings: Vec::new(),
     };
     scan.visit_file(&file);
+    scan.findings.extend(leaks::scan(path, &file, &aliases));
     scan.findings
+}
+
+/// What the `use ... as` renames, `use` imports and `extern crate ... as` of one file make a
+/// leading path segment stand for, so that `use axum::extract as ex;` cannot hide
+/// `ex::Path`. Scopes are not tracked (an alias anywhere in the file applies everywhere in
+/// it), which can only make a banned path found where rustc would not resolve it; an alias
+/// declared in another file is not seen (clippy's `disallowed-types`, which resolves
+/// names, still is).
+#[derive(Debug, Default)]
+pub struct Aliases(HashMap<String, Vec<String>>);
+
+impl Aliases {
+    pub fn of(file: &syn::File) -> Aliases {
+        struct Collect(Aliases);
+        impl<'ast> Visit<'ast> for Collect {
+            fn visit_item_use(&mut self, node: &'ast syn::ItemUse) {
+                self.0.add_use(&mut Vec::new(), &node.tree);
+            }
+            fn visit_item_extern_crate(&mut self, node: &'ast syn::ItemExternCrate) {
+                if let Some((_, rename)) = &node.rename {
+                    self.0.add(rename.to_string(), vec![node.ident.to_string()]);
+                }
+            }
+        }
+        let mut collect = Collect(Aliases::default());
+        collect.visit_file(file);
+        collect.0
+    }
+
+    fn add(&mut self, name: String, target: Vec<String>) {
+        // `use axum;` and `use x as _;` name nothing new.
+        if name != "_" && target != [name.as_str()] {
+            self.0.insert(name, target);
+        }
+    }
+
+    fn add_use(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(path) => {
+                prefix.push(path.ident.to_string());
+                self.add_use(prefix, &path.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(name) => {
+                let ident = name.ident.to_string();
+                if ident == "self" {
+                    if let Some(last) = prefix.last() {
+                        self.add(last.clone(), prefix.clone());
+                    }
+                } else {
+                    self.add(ident.clone(), [prefix.as_slice(), &[ident]].concat());
+                }
+            }
+            syn::UseTree::Rename(rename) => {
+                let ident = rename.ident.to_string();
+                let target = if ident == "self" {
+                    prefix.clone()
+                } else {
+                    [prefix.as_slice(), &[ident]].concat()
+                };
+                self.add(rename.rename.to_string(), target);
+            }
+            syn::UseTree::Glob(_) => {}
+            syn::UseTree::Group(group) => {
+                for item in &group.items {
+                    self.add_use(prefix, item);
+                }
+            }
+        }
+    }
+
+    /// `segments` with its leading alias replaced by what it stands for, through chains of
+    /// aliases (`use axum as ax; use ax::extract as ex;`). A leading `self`, `crate` or
+    /// `super` before an alias of this file is dropped.
+    pub fn resolve(&self, segments: &[String]) -> Vec<String> {
+        let mut path = segments.to_vec();
+        if path.len() > 1
+            && matches!(path[0].as_str(), "self" | "crate" | "super")
+            && self.0.contains_key(&path[1])
+        {
+            path.remove(0);
+        }
+        // Bounded, so that aliases naming each other cannot loop.
+        for _ in 0..8 {
+            match path.first().and_then(|first| self.0.get(first)) {
+                Some(target) => path = [target.as_slice(), &path[1..]].concat(),
+                None => break,
+            }
+        }
+        path
+    }
 }
 
 struct Scan<'a> {
     path: &'a str,
     bans: &'a Bans,
+    aliases: &'a Aliases,
     /// Whether this file is part of the egress client.
     egress: bool,
     findings: Vec<Finding>,
@@ -187,7 +284,11 @@ impl Scan<'_> {
                         matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
                     let group = matches!(trees.get(i + 2), Some(TokenTree::Group(_)));
                     if bang && group {
-                        self.banned_macro(&ident.to_string(), ident.span());
+                        let name = self.aliases.resolve(&[ident.to_string()]);
+                        if std_path(&name) {
+                            let last = name.last().map_or(String::new(), String::clone);
+                            self.banned_macro(&last, ident.span());
+                        }
                     }
                 }
                 TokenTree::Group(group) => self.nested_macros(group.stream()),
@@ -203,16 +304,23 @@ impl Scan<'_> {
                 self.use_tree(prefix, &path.tree);
                 prefix.pop();
             }
-            syn::UseTree::Name(name) => {
-                let full = joined(prefix, &name.ident.to_string());
-                self.banned_type(&full, name.ident.span());
-            }
-            syn::UseTree::Rename(rename) => {
-                let full = joined(prefix, &rename.ident.to_string());
-                self.banned_type(&full, rename.ident.span());
+            syn::UseTree::Name(syn::UseName { ident })
+            | syn::UseTree::Rename(syn::UseRename { ident, .. }) => {
+                let full = if ident == "self" {
+                    self.aliases.resolve(prefix)
+                } else {
+                    self.aliases.resolve(&joined(prefix, &ident.to_string()))
+                };
+                self.banned_type(&full.join("::"), ident.span());
+                // `use std::println as say;` brings a banned macro in under another name.
+                if std_path(&full)
+                    && let Some(last) = full.last()
+                {
+                    self.banned_macro(last, ident.span());
+                }
             }
             syn::UseTree::Glob(glob) => {
-                let module = prefix.join("::");
+                let module = self.aliases.resolve(prefix).join("::");
                 let brought: Vec<String> = self
                     .bans
                     .types
@@ -242,15 +350,25 @@ impl Scan<'_> {
     }
 }
 
-fn joined(prefix: &[String], last: &str) -> String {
+fn joined(prefix: &[String], last: &str) -> Vec<String> {
     let mut parts = prefix.to_vec();
     parts.push(last.to_owned());
-    parts.join("::")
+    parts
+}
+
+/// Whether a macro path may name a standard macro: unqualified, or under `std`, `core` or
+/// `alloc`.
+fn std_path(segments: &[String]) -> bool {
+    segments.len() == 1
+        || matches!(
+            segments.first().map(String::as_str),
+            Some("std" | "core" | "alloc")
+        )
 }
 
 /// Whether the attributes make an item test-only: `#[cfg(test)]` (alone or in `all(...)`),
 /// `#[test]`, `#[tokio::test]`.
-fn is_test(attrs: &[syn::Attribute]) -> bool {
+pub fn is_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|attr| {
         let path = attr.path();
         if path.is_ident("cfg") {
@@ -313,6 +431,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
         if let syn::UseTree::Name(name) = tree {
             segments.push(name.ident.to_string());
         }
+        let segments = self.aliases.resolve(&segments);
         let span = match &node.tree {
             syn::UseTree::Path(path) => path.ident.span(),
             syn::UseTree::Name(name) => name.ident.span(),
@@ -323,7 +442,8 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         if path.segments.len() >= 2 {
-            let full: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let full = self.aliases.resolve(&written);
             let span = path
                 .segments
                 .last()
@@ -336,19 +456,17 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let segments: Vec<String> = mac
+        let written: Vec<String> = mac
             .path
             .segments
             .iter()
             .map(|s| s.ident.to_string())
             .collect();
-        let std_macro = segments.len() == 1
-            || matches!(
-                segments.first().map(String::as_str),
-                Some("std" | "core" | "alloc")
-            );
-        if std_macro && let Some(last) = mac.path.segments.last() {
-            self.banned_macro(&last.ident.to_string(), last.ident.span());
+        let segments = self.aliases.resolve(&written);
+        if std_path(&segments)
+            && let (Some(name), Some(last)) = (segments.last(), mac.path.segments.last())
+        {
+            self.banned_macro(name, last.ident.span());
         }
         self.nested_macros(mac.tokens.clone());
         visit::visit_macro(self, mac);
@@ -487,6 +605,34 @@ mod tests {
                 (rule::NO_RAW_EXTRACTORS, 2),
                 (rule::NO_RAW_EXTRACTORS, 3),
                 (rule::NO_RAW_EXTRACTORS, 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn aliases_do_not_hide_raw_extractors_or_printing_macros() {
+        assert_eq!(
+            found(
+                "use axum::extract as ex;\n\
+                 use axum as web;\n\
+                 use web::extract::{self as wx};\n\
+                 fn f(_: ex::Path<u32>, _: wx::Query<Paging>, _: ex::Json<Body>) {}\n\
+                 type P<T> = crate::ex::Path<T>;\n\
+                 use ex::RawQuery;\n\
+                 use std::println as say;\n\
+                 fn g() { say!(\"x\"); let _ = vec![say!()]; }\n\
+                 extern crate axum as ax;\n\
+                 fn h(_: ax::extract::Path<u32>, _: ex::State<u8>) {}\n"
+            ),
+            [
+                (rule::NO_RAW_EXTRACTORS, 4),
+                (rule::NO_RAW_EXTRACTORS, 4),
+                (rule::NO_RAW_EXTRACTORS, 5),
+                (rule::NO_RAW_EXTRACTORS, 6),
+                (rule::NO_BANNED_MACROS, 7),
+                (rule::NO_BANNED_MACROS, 8),
+                (rule::NO_BANNED_MACROS, 8),
+                (rule::NO_RAW_EXTRACTORS, 10),
             ]
         );
     }
