@@ -986,3 +986,70 @@ mod terminal {
         assert_eq!(entries(work.path()), ["answers.toml"]);
     }
 }
+
+/// The root README, whose commands a newcomer copies verbatim.
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+#[test]
+fn the_readme_usage_block_lists_every_command() {
+    let readme = readme();
+    let usage = readme
+        .split("## Using it")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("README has a usage block under `## Using it`");
+    for command in medforge::cli::command().get_subcommands() {
+        let line = format!("medforge {}", command.get_name());
+        assert!(
+            usage.lines().any(|l| l.starts_with(&line)),
+            "the README's usage block lacks `{line}`:\n{usage}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_generates_outside_the_clone_and_leaves_it_clean() {
+    let readme = readme();
+    let install = "cargo install --locked --path . && ";
+    let line = readme
+        .lines()
+        .find(|line| line.starts_with(install))
+        .expect("README installs with `cargo install --locked --path .`");
+    let args: Vec<&str> = line[install.len()..].split_whitespace().collect();
+    assert_eq!(args[0], "medforge", "{line}");
+
+    // A clone: a git checkout with one commit, where the README's command runs.
+    let work = tempfile::tempdir().unwrap();
+    let clone = work.path().join("medforge");
+    std::fs::create_dir(&clone).unwrap();
+    std::fs::write(clone.join("README.md"), "clone\n").unwrap();
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@example.invalid",
+            ])
+            .args(args)
+            .current_dir(&clone)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    git(&["init", "-q"]);
+    git(&["add", "README.md"]);
+    git(&["commit", "-q", "-m", "clone"]);
+
+    let output = medforge(&clone, &args[1..]);
+    assert_eq!(code(&output), 0, "{line}: {}", stderr(&output));
+    assert_eq!(git(&["status", "--porcelain", "--ignored"]), "", "{line}");
+    assert!(
+        work.path().join("clinic-portal/Cargo.toml").is_file(),
+        "{line}"
+    );
+}
