@@ -194,8 +194,7 @@ impl Leaks<'_> {
     /// The last segment of `path` once its aliases are resolved (`SP` for
     /// `use phi_guard::SafePath as SP;` is `SafePath`).
     fn last_segment(&self, path: &syn::Path) -> Option<String> {
-        let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        self.aliases.resolve(&written).pop()
+        self.aliases.resolve_path(path).pop()
     }
 
     fn type_name(&self, ty: &syn::Type) -> Option<String> {
@@ -356,6 +355,23 @@ impl Leaks<'_> {
                 );
             }
         }
+    }
+
+    /// Walks a function that is not test code with its own raw bindings, starting from its
+    /// parameters.
+    fn scoped(
+        &mut self,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        walk: impl FnOnce(&mut Self),
+    ) {
+        if is_test(attrs) {
+            return;
+        }
+        let outer = std::mem::take(&mut self.raw);
+        self.function(attrs, sig);
+        walk(self);
+        self.raw = outer;
     }
 
     /// What raw request data `expr` evaluates to, if any.
@@ -528,23 +544,15 @@ impl<'ast> Visit<'ast> for Leaks<'_> {
     }
 
     fn visit_item_fn(&mut self, node: &'ast syn::ItemFn) {
-        if is_test(&node.attrs) {
-            return;
-        }
-        let outer = std::mem::take(&mut self.raw);
-        self.function(&node.attrs, &node.sig);
-        visit::visit_item_fn(self, node);
-        self.raw = outer;
+        self.scoped(&node.attrs, &node.sig, |scan| {
+            visit::visit_item_fn(scan, node)
+        });
     }
 
     fn visit_impl_item_fn(&mut self, node: &'ast syn::ImplItemFn) {
-        if is_test(&node.attrs) {
-            return;
-        }
-        let outer = std::mem::take(&mut self.raw);
-        self.function(&node.attrs, &node.sig);
-        visit::visit_impl_item_fn(self, node);
-        self.raw = outer;
+        self.scoped(&node.attrs, &node.sig, |scan| {
+            visit::visit_impl_item_fn(scan, node);
+        });
     }
 
     fn visit_item_struct(&mut self, node: &'ast syn::ItemStruct) {
@@ -627,13 +635,7 @@ impl<'ast> Visit<'ast> for Leaks<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let written: Vec<String> = mac
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let resolved = self.aliases.resolve(&written);
+        let resolved = self.aliases.resolve_path(&mac.path);
         let log = match &resolved[..] {
             [name] => LOG_MACROS.contains(&name.as_str()),
             [first, .., name] => {
@@ -642,7 +644,10 @@ impl<'ast> Visit<'ast> for Leaks<'_> {
             [] => false,
         };
         if log {
-            let name = format!("{}!", written.join("::"));
+            let name = format!(
+                "{}!",
+                mac.path.to_token_stream().to_string().replace(' ', "")
+            );
             self.log_arguments(&name, mac.tokens.clone());
         }
         self.routes_in(mac.tokens.clone());

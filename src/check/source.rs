@@ -135,7 +135,9 @@ impl Aliases {
         struct Collect(Aliases);
         impl<'ast> Visit<'ast> for Collect {
             fn visit_item_use(&mut self, node: &'ast syn::ItemUse) {
-                self.0.add_use(&mut Vec::new(), &node.tree);
+                use_leaves(&mut Vec::new(), &node.tree, &mut |prefix, leaf| {
+                    self.0.add_use(prefix, leaf);
+                });
             }
             fn visit_item_extern_crate(&mut self, node: &'ast syn::ItemExternCrate) {
                 if let Some((_, rename)) = &node.rename {
@@ -155,39 +157,31 @@ impl Aliases {
         }
     }
 
-    fn add_use(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
-        match tree {
-            syn::UseTree::Path(path) => {
-                prefix.push(path.ident.to_string());
-                self.add_use(prefix, &path.tree);
-                prefix.pop();
+    /// One name a `use` brings in, `prefix` being the path before it.
+    fn add_use(&mut self, prefix: &[String], leaf: &syn::UseTree) {
+        let (ident, name) = match leaf {
+            syn::UseTree::Name(name) => (&name.ident, &name.ident),
+            syn::UseTree::Rename(rename) => (&rename.ident, &rename.rename),
+            _ => return,
+        };
+        if ident == "self" {
+            // `use axum::extract::{self}` names `extract`, `{self as ex}` names `ex`.
+            let name = match leaf {
+                syn::UseTree::Rename(_) => Some(name.to_string()),
+                _ => prefix.last().cloned(),
+            };
+            if let Some(name) = name {
+                self.add(name, prefix.to_vec());
             }
-            syn::UseTree::Name(name) => {
-                let ident = name.ident.to_string();
-                if ident == "self" {
-                    if let Some(last) = prefix.last() {
-                        self.add(last.clone(), prefix.clone());
-                    }
-                } else {
-                    self.add(ident.clone(), [prefix.as_slice(), &[ident]].concat());
-                }
-            }
-            syn::UseTree::Rename(rename) => {
-                let ident = rename.ident.to_string();
-                let target = if ident == "self" {
-                    prefix.clone()
-                } else {
-                    [prefix.as_slice(), &[ident]].concat()
-                };
-                self.add(rename.rename.to_string(), target);
-            }
-            syn::UseTree::Glob(_) => {}
-            syn::UseTree::Group(group) => {
-                for item in &group.items {
-                    self.add_use(prefix, item);
-                }
-            }
+        } else {
+            self.add(name.to_string(), joined(prefix, &ident.to_string()));
         }
+    }
+
+    /// The segments of `path`, its leading alias resolved.
+    pub fn resolve_path(&self, path: &syn::Path) -> Vec<String> {
+        let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.resolve(&written)
     }
 
     /// `segments` with its leading alias replaced by what it stands for, through chains of
@@ -297,13 +291,9 @@ impl Scan<'_> {
         }
     }
 
-    fn use_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
-        match tree {
-            syn::UseTree::Path(path) => {
-                prefix.push(path.ident.to_string());
-                self.use_tree(prefix, &path.tree);
-                prefix.pop();
-            }
+    /// One name (or glob) a `use` brings in, `prefix` being the path before it.
+    fn use_leaf(&mut self, prefix: &[String], leaf: &syn::UseTree) {
+        match leaf {
             syn::UseTree::Name(syn::UseName { ident })
             | syn::UseTree::Rename(syn::UseRename { ident, .. }) => {
                 let full = if ident == "self" {
@@ -341,11 +331,30 @@ impl Scan<'_> {
                     self.report(rule::NO_RAW_EXTRACTORS, glob.star_token.span, message);
                 }
             }
-            syn::UseTree::Group(group) => {
-                for item in &group.items {
-                    self.use_tree(prefix, item);
-                }
+            syn::UseTree::Path(_) | syn::UseTree::Group(_) => {}
+        }
+    }
+}
+
+/// Calls `leaf` with each name, rename and glob of a `use` tree and the path before it.
+fn use_leaves<'t>(
+    prefix: &mut Vec<String>,
+    tree: &'t syn::UseTree,
+    leaf: &mut impl FnMut(&[String], &'t syn::UseTree),
+) {
+    match tree {
+        syn::UseTree::Path(path) => {
+            prefix.push(path.ident.to_string());
+            use_leaves(prefix, &path.tree, leaf);
+            prefix.pop();
+        }
+        syn::UseTree::Group(group) => {
+            for item in &group.items {
+                use_leaves(prefix, item, leaf);
             }
+        }
+        syn::UseTree::Name(_) | syn::UseTree::Rename(_) | syn::UseTree::Glob(_) => {
+            leaf(prefix, tree);
         }
     }
 }
@@ -419,8 +428,9 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             return;
         }
         visit::visit_item_use(self, node);
-        let mut prefix = Vec::new();
-        self.use_tree(&mut prefix, &node.tree);
+        use_leaves(&mut Vec::new(), &node.tree, &mut |prefix, leaf| {
+            self.use_leaf(prefix, leaf);
+        });
         // One finding per `use` of an HTTP client, however many names it brings in.
         let mut segments = Vec::new();
         let mut tree = &node.tree;
@@ -442,8 +452,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         if path.segments.len() >= 2 {
-            let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-            let full = self.aliases.resolve(&written);
+            let full = self.aliases.resolve_path(path);
             let span = path
                 .segments
                 .last()
@@ -456,13 +465,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let written: Vec<String> = mac
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let segments = self.aliases.resolve(&written);
+        let segments = self.aliases.resolve_path(&mac.path);
         if std_path(&segments)
             && let (Some(name), Some(last)) = (segments.last(), mac.path.segments.last())
         {
