@@ -1,13 +1,21 @@
-//! Account administration: `create-user` and `disable-user` (and `seed`, which creates its
-//! development accounts the same way). There are no default accounts (SPEC 4.2.1).
+//! Account administration: `create-user`, `disable-user` and `unlock-user` (and `seed`,
+//! which creates its development accounts the same way), each audited. There are no
+//! default accounts.
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
-use crate::auth::password::{self, HashError, Password, PasswordHasher, PasswordRejected};
-use crate::auth::{Role, totp};
+use crate::audit::{self, AuditAction, AuditContext, Event, Outcome};
+use crate::auth::password::{
+    self, HashError, Password, PasswordContext, PasswordHasher, PasswordRejected,
+};
+use crate::auth::{Role, throttle, totp};
+use crate::clock::Clock;
+use crate::crypto::Keyring;
+use crate::crypto::keyring::KeyError;
 use crate::db;
-use crate::models::ids::{ClinicId, UserId};
+use crate::models::ids::{ClinicId, UserId, from_uuid, to_uuid};
 use crate::models::{clinic, user};
 
 /// Where the new account belongs.
@@ -62,19 +70,43 @@ pub enum AccountError {
     Random,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the clinic's keys: {0}")]
+    Keys(#[from] KeyError),
 }
 
-/// Creates an account, enrolling TOTP when its role needs it.
+/// Creates an account, enrolling TOTP when its role needs it. The secret is sealed with
+/// the clinic's data key before it is stored, and the account's creation (like the
+/// clinic's, when it is new) is audited in the same transaction (HIPAA 164.308(a)(3)
+/// workforce clearance, 164.312(b)).
 pub async fn create(
     pool: &PgPool,
     hasher: &PasswordHasher,
+    keyring: &Keyring,
+    clock: &dyn Clock,
     new: NewUser,
 ) -> Result<CreatedUser, AccountError> {
     let email = user::normalize_email(&new.email);
     if !looks_like_email(&email) {
         return Err(AccountError::InvalidEmail);
     }
-    password::check_new(&new.password)?;
+    let clinic_name = match &new.clinic {
+        ClinicChoice::New(name) => name.clone(),
+        ClinicChoice::Existing(id) => {
+            let mut tx = db::begin_scoped(pool, *id, None).await?;
+            let clinic = clinic::get(&mut tx, *id)
+                .await?
+                .ok_or(AccountError::NoSuchClinic)?;
+            tx.commit().await?;
+            clinic.name
+        }
+    };
+    password::check_new(
+        &new.password,
+        &PasswordContext {
+            email: &email,
+            clinic_name: Some(&clinic_name),
+        },
+    )?;
     let password_hash = hasher.hash(new.password).await?;
     let totp_secret = if new.role.requires_mfa() {
         Some(totp::new_secret().map_err(|_| AccountError::Random)?)
@@ -82,14 +114,12 @@ pub async fn create(
         None
     };
 
+    let now = clock.now();
     let mut tx = pool.begin().await?;
     let clinic_id = match new.clinic {
         ClinicChoice::Existing(id) => {
             db::set_scope(&mut tx, id, None).await?;
-            clinic::get(&mut tx, id)
-                .await?
-                .ok_or(AccountError::NoSuchClinic)?
-                .id
+            id
         }
         ClinicChoice::New(name) => clinic::create(&mut tx, &name).await.map_err(|error| {
             if unique_violation(&error) {
@@ -99,13 +129,21 @@ pub async fn create(
             }
         })?,
     };
-    let user_id = user::create(
+    let user_id: UserId = from_uuid(Uuid::new_v4());
+    let keys = keyring.for_clinic(&mut tx, to_uuid(clinic_id)).await?;
+    let totp_secret_sealed = totp_secret
+        .as_deref()
+        .map(|secret| keys.seal(user::TOTP_SECRET, to_uuid(user_id), secret))
+        .transpose()
+        .map_err(|_| AccountError::Random)?;
+    user::create(
         &mut tx,
         user::NewAccount {
+            id: user_id,
             email: &email,
             role: new.role,
             password_hash: &password_hash,
-            totp_secret: totp_secret.as_deref(),
+            totp_secret_sealed: totp_secret_sealed.as_deref(),
         },
     )
     .await
@@ -116,6 +154,9 @@ pub async fn create(
             AccountError::Database(error)
         }
     })?;
+    let created =
+        Event::new(AuditAction::CreateUser, Outcome::Success).on("users", Some(to_uuid(user_id)));
+    audit::record(&mut tx, &AuditContext::command(clinic_id, now), &[created]).await?;
     tx.commit().await?;
     tracing::info!(%user_id, %clinic_id, role = %new.role, "account created");
 
@@ -131,17 +172,45 @@ pub async fn create(
     })
 }
 
-/// Disables the account with `email` and ends all its sessions at once.
-pub async fn disable(pool: &PgPool, email: &str) -> Result<UserId, AccountError> {
+/// Disables the account with `email` and ends all its sessions at once, on the record.
+pub async fn disable(pool: &PgPool, clock: &dyn Clock, email: &str) -> Result<UserId, AccountError> {
+    let (mut tx, account) = find(pool, email).await?;
+    user::disable(&mut tx, account.id).await?;
+    record_command(&mut tx, &account, AuditAction::DisableUser, clock).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %account.id, "account disabled, sessions ended");
+    Ok(account.id)
+}
+
+/// Lets the owner of an account back in after the sign-in throttle suspended it
+/// (NIST SP 800-63B §5.2.2): lifts the account-wide lock and the count, on the record.
+pub async fn unlock(pool: &PgPool, clock: &dyn Clock, email: &str) -> Result<UserId, AccountError> {
+    let (mut tx, account) = find(pool, email).await?;
+    throttle::unlock_account(&mut tx, account.id).await?;
+    record_command(&mut tx, &account, AuditAction::UnlockUser, clock).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %account.id, "account unlocked");
+    Ok(account.id)
+}
+
+/// The account with `email`, and a transaction scoped to its clinic.
+async fn find(pool: &PgPool, email: &str) -> Result<(db::Tx, user::Account), AccountError> {
     let mut tx = pool.begin().await?;
     let account = user::find_for_login(&mut tx, &user::normalize_email(email))
         .await?
         .ok_or(AccountError::NoSuchAccount)?;
     db::set_scope(&mut tx, account.clinic_id, None).await?;
-    user::disable(&mut tx, account.id).await?;
-    tx.commit().await?;
-    tracing::info!(user_id = %account.id, "account disabled, sessions ended");
-    Ok(account.id)
+    Ok((tx, account))
+}
+
+async fn record_command(
+    tx: &mut PgConnection,
+    account: &user::Account,
+    action: AuditAction,
+    clock: &dyn Clock,
+) -> Result<(), sqlx::Error> {
+    let event = Event::new(action, Outcome::Success).on("users", Some(to_uuid(account.id)));
+    audit::record(tx, &AuditContext::command(account.clinic_id, clock.now()), &[event]).await
 }
 
 fn looks_like_email(email: &str) -> bool {

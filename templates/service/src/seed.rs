@@ -8,6 +8,8 @@
 //! The accounts' passwords and TOTP secrets are random on every run and written only to
 //! the `--users-out` file.
 
+use crate::audit::{self, AuditAction, AuditContext, Event, Outcome};
+use crate::clock::{Clock, SystemClock};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
@@ -143,6 +145,8 @@ pub async fn seed(
             let created = accounts::create(
                 pool,
                 hasher,
+                keyring,
+                &SystemClock,
                 NewUser {
                     email: format!("{role}@clinic-{letter}.example.org"),
                     role,
@@ -168,12 +172,20 @@ pub async fn seed(
         seeded.clinics.push(clinic);
 
         let mut tx = db::begin_scoped(pool, clinic, None).await?;
-        let keys = keyring.for_clinic(pool, &mut tx, to_uuid(clinic)).await?;
+        let keys = keyring.for_clinic(&mut tx, to_uuid(clinic)).await?;
         for number in 1..=options.patients_per_clinic {
             let patient = synthetic_patient(&mut rng, letter, number);
             Patients::create(&mut tx, &keys, patient).await?;
             seeded.patients += 1;
         }
+        // HIPAA 164.312(b): seeding is an administrative command, on the record.
+        let seeded_event = Event::new(AuditAction::Seed, Outcome::Success).on("patients", None);
+        audit::record(
+            &mut tx,
+            &AuditContext::command(clinic, SystemClock.now()),
+            &[seeded_event],
+        )
+        .await?;
         tx.commit().await?;
     }
     tracing::info!(

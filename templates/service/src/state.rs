@@ -7,7 +7,6 @@ use axum::http::HeaderValue;
 use sqlx::PgPool;
 
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::AuthRateLimit;
 use crate::auth::session::SessionPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -24,8 +23,6 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// Whether `X-Forwarded-For` comes from a declared TLS proxy.
     pub behind_tls_proxy: bool,
-    /// Calls to the authentication routes per client address.
-    pub auth_rate_limit: AuthRateLimit,
     /// Origins whose scripts may call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
     pub cors_allowed_origins: Vec<HeaderValue>,
     /// The key-encryption keys and each clinic's unwrapped keys.
@@ -47,7 +44,6 @@ impl AppState {
             hasher: PasswordHasher::for_this_machine(),
             sessions: SessionPolicy::from_config(config),
             behind_tls_proxy: config.behind_tls_proxy,
-            auth_rate_limit: AuthRateLimit::default(),
             cors_allowed_origins: config
                 .cors_allowed_origins
                 .iter()

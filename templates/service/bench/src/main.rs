@@ -142,10 +142,11 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
     db::migrate(roles.owner.clone(), Environment::Development).await?;
     let pool = db::connect(roles.service.clone()).await?;
     let config = Config::from_lookup(|_| None)?;
+    let keyring = Keyring::new(config.keks.clone());
     let seeded = seed::seed(
         &pool,
         &PasswordHasher::for_this_machine(),
-        &Keyring::new(config.keks.clone()),
+        &keyring,
         Environment::Development,
         &SeedOptions::default(),
     )
@@ -195,6 +196,8 @@ async fn run(settings: &Settings, server: tokio::runtime::Handle) -> Result<(), 
         let user = accounts::create(
             &pool,
             &hasher,
+            &keyring,
+            &SystemClock,
             NewUser {
                 email: format!("bench-clinician-{n}@bench.example.org"),
                 role: Role::Clinician,

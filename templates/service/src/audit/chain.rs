@@ -153,8 +153,10 @@ pub enum BreakReason {
     /// A number is missing: the event with this seq was removed.
     MissingEvent,
     /// The chain head does not match the last event: the newest events were removed, or
-    /// the head was changed.
+    /// the head was changed, or an event was stored past it.
     HeadMismatch,
+    /// The clinic has no chain at all: it was deleted whole.
+    NoChain,
 }
 
 impl BreakReason {
@@ -165,6 +167,7 @@ impl BreakReason {
             Self::PrevHashMismatch => "prev_hash_mismatch",
             Self::MissingEvent => "missing_event",
             Self::HeadMismatch => "head_mismatch",
+            Self::NoChain => "no_chain",
         }
     }
 }

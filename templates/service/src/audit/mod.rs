@@ -25,6 +25,7 @@ use crate::models::audit as rows;
 use crate::models::ids::{ClinicId, UserId, to_uuid};
 
 pub mod chain;
+pub mod checkpoint;
 pub mod fhir;
 
 use chain::{BrokenLink, Record, Verifier};
@@ -48,6 +49,18 @@ pub enum AuditAction {
     /// Data sent to, or refused for, an outside vendor (src/egress); `resource_type` names
     /// the vendor.
     Egress,
+    /// A request that may be probing for the existence of a record it cannot see (an
+    /// emergency access to an unknown id, a record number taken by a hidden patient).
+    Probe,
+    /// The administrative commands run on the server (HIPAA 164.308(a)(1)(ii)(D)
+    /// information system activity review).
+    CreateClinic,
+    CreateUser,
+    DisableUser,
+    UnlockUser,
+    RotateKeys,
+    Seed,
+    AuditCheckpoint,
 }
 
 impl AuditAction {
@@ -67,6 +80,14 @@ impl AuditAction {
             Self::Denied => "denied",
             Self::BreakGlass => "break_glass",
             Self::Egress => "egress",
+            Self::Probe => "probe",
+            Self::CreateClinic => "create_clinic",
+            Self::CreateUser => "create_user",
+            Self::DisableUser => "disable_user",
+            Self::UnlockUser => "unlock_user",
+            Self::RotateKeys => "rotate_keys",
+            Self::Seed => "seed",
+            Self::AuditCheckpoint => "audit_checkpoint",
         }
     }
 }
@@ -116,8 +137,23 @@ pub struct AuditContext {
     pub clinic: ClinicId,
     pub actor: Option<UserId>,
     pub role: Option<Role>,
-    pub meta: RequestMeta,
+    /// The request, or `None` for an administrative command run on the server.
+    pub meta: Option<RequestMeta>,
     pub at: DateTime<Utc>,
+}
+
+impl AuditContext {
+    /// The context of an administrative command (`create-user`, `rotate-keys`, ...) run on
+    /// the server: no account acts, no request carries it.
+    pub fn command(clinic: ClinicId, at: DateTime<Utc>) -> Self {
+        Self {
+            clinic,
+            actor: None,
+            role: None,
+            meta: None,
+            at,
+        }
+    }
 }
 
 /// One event to append.
@@ -196,14 +232,34 @@ pub async fn record(
             resource_type: event.resource_type.map(str::to_owned),
             resource_id: event.resource_id,
             outcome: event.outcome.as_str().to_owned(),
-            request_id: context.meta.request_id,
-            source_address: Some(context.meta.source.to_string()),
+            request_id: context.meta.and_then(|meta| meta.request_id),
+            source_address: context.meta.map(|meta| meta.source.to_string()),
         })
         .collect();
     // Chained when the transaction commits (see `rows::append`): the clinic's chain head
     // is locked from then until the commit completes, so appends never fork the chain,
     // and no access waits on another's network round trip.
     rows::append(tx, &records).await
+}
+
+/// Records `action` of an administrative command run as the owner on every clinic's
+/// chain, one clinic per transaction (HIPAA 164.312(b): `rotate-keys`,
+/// `audit-checkpoint`).
+pub async fn record_command_everywhere(
+    connection: &mut PgConnection,
+    action: AuditAction,
+    resource_type: &'static str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for clinic in rows::clinics(connection).await? {
+        let clinic = crate::models::ids::from_uuid(clinic);
+        let mut tx = connection.begin().await?;
+        crate::db::set_scope(&mut tx, clinic, None).await?;
+        let event = Event::new(action, Outcome::Success).on(resource_type, None);
+        record(&mut tx, &AuditContext::command(clinic, at), &[event]).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// The result of checking one clinic's chain.
@@ -218,17 +274,36 @@ pub struct Verification {
 /// Events read per query while verifying.
 const VERIFY_PAGE: i64 = 1000;
 
-/// Recomputes the chain of `clinic_id` from its first event to its head. Run it in a
-/// [`read_one_snapshot`] transaction so events appended meanwhile do not look like a broken head.
+/// Recomputes the chain of `clinic_id` from its first event to its head, in any
+/// transaction that sees the clinic: the head and the newest number are read in one
+/// statement and only events up to that head are checked, so events appended meanwhile
+/// never look like a break, and the caller's own transaction serves (no second pooled
+/// connection is taken while one is held).
 pub async fn verify_chain(
     tx: &mut PgConnection,
     clinic_id: Uuid,
 ) -> Result<Verification, sqlx::Error> {
-    let head = rows::head(tx, clinic_id).await?;
+    let end = rows::chain_end(tx, clinic_id).await?;
+    if end.head.is_none() && end.newest.is_none() {
+        // Every clinic's creation is audited: a clinic without a chain lost it whole.
+        return Ok(Verification {
+            clinic_id,
+            events_checked: 0,
+            broken: Some(BrokenLink {
+                seq: 0,
+                event_id: None,
+                reason: chain::BreakReason::NoChain,
+            }),
+        });
+    }
+    let up_to = end
+        .head
+        .as_ref()
+        .map_or(end.newest.unwrap_or(0), |(seq, _)| *seq);
     let mut verifier = Verifier::default();
     let mut broken = None;
     'pages: loop {
-        let events = rows::page(tx, clinic_id, verifier.checked(), VERIFY_PAGE).await?;
+        let events = rows::page(tx, clinic_id, verifier.checked(), up_to, VERIFY_PAGE).await?;
         if events.is_empty() {
             break;
         }
@@ -241,8 +316,15 @@ pub async fn verify_chain(
     }
     if broken.is_none() {
         broken = verifier
-            .finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_slice())))
+            .finish(end.head.as_ref().map(|(seq, hash)| (*seq, hash.as_slice())))
             .err();
+    }
+    if broken.is_none() && end.newest.is_some_and(|newest| newest > up_to) {
+        broken = Some(BrokenLink {
+            seq: up_to + 1,
+            event_id: None,
+            reason: chain::BreakReason::HeadMismatch,
+        });
     }
     Ok(Verification {
         clinic_id,
@@ -256,7 +338,12 @@ pub async fn verify_all(connection: &mut PgConnection) -> Result<Vec<Verificatio
     let mut tx = connection.begin().await?;
     read_one_snapshot(&mut tx).await?;
     let mut verifications = Vec::new();
-    for clinic_id in rows::chains(&mut tx).await? {
+    let mut clinics = rows::chains(&mut tx).await?;
+    // A clinic whose chain was deleted whole is verified too, and reported.
+    clinics.extend(rows::clinics_without_chain(&mut tx).await?);
+    clinics.sort();
+    clinics.dedup();
+    for clinic_id in clinics {
         verifications.push(verify_chain(&mut tx, clinic_id).await?);
     }
     tx.commit().await?;

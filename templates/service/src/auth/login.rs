@@ -1,26 +1,32 @@
-//! Login, the TOTP step and logout (SPEC 4.1, 4.2.1).
+//! Login, the TOTP step and logout (HIPAA 164.312(d) person or entity authentication;
+//! NIST SP 800-63B).
 //!
 //! Every failure before a session exists answers the same `401 unauthorized`, whether the
 //! account is unknown, disabled, or the password wrong, and takes the same time: an
 //! unknown account's password is checked against a decoy hash. No database connection is
 //! held while a password is hashed.
 //!
-//! Each step is audited in its own transaction (HIPAA 164.312(b)): login, a failed login
-//! of an existing account (in its clinic), MFA, a wrong TOTP code, logout. A failed login
-//! for an address with no account is not (see [`crate::audit`]).
+//! Each step is audited in its own transaction (HIPAA 164.312(b)): login, a failed or
+//! throttled login of an existing account (in its clinic, a disabled one's included),
+//! MFA, a wrong or throttled TOTP code, logout. A failed login for an address with no
+//! account is not (see [`crate::audit`]).
 
 use axum::http::HeaderMap;
 use serde::Deserialize;
+use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::password::{HashError, Password};
 use crate::auth::session::{self, MFA_MAX_FAILURES, SessionToken, Transport};
-use crate::auth::{throttle, totp};
+use crate::auth::throttle::{self, Gate};
+use crate::auth::totp;
+use crate::crypto::ClinicKeys;
 use crate::db;
 use crate::error::ApiError;
+use crate::models::ids::{UserId, to_uuid};
 use crate::models::session as sessions;
-use crate::models::user::{self, Account};
+use crate::models::user::{self, Account, StoredTotp};
 use crate::state::AppState;
 
 /// `POST /auth/login`.
@@ -58,25 +64,47 @@ impl From<HashError> for ApiError {
 
 /// Checks email and password, and starts a session: a pending one when the role needs a
 /// TOTP code first. `meta.source` is the client's address, for throttling.
+///
+/// The attempt is counted before the password is checked, in the transaction that checks
+/// the limits ([`throttle`]); only a completed sign-in clears the counts, so a correct
+/// password alone does not reset a guesser's budget of second factors.
 pub async fn login(
     state: &AppState,
     request: LoginRequest,
     meta: RequestMeta,
 ) -> Result<NewSession, ApiError> {
     let email = user::normalize_email(&request.email);
-    let throttle_key = throttle::key(&email, meta.source);
+    let pair = throttle::pair_key(&email, meta.source);
     let now = state.clock.now();
 
-    // Read what is needed, then let the connection go before hashing.
     let mut tx = state.pool.begin().await?;
-    throttle::check(&mut tx, &throttle_key, now).await?;
-    let account = user::find_for_login(&mut tx, &email)
-        .await?
-        .filter(|account| !account.disabled);
+    let pair_gate = throttle::count_attempt(&mut tx, &pair, now).await?;
+    let account = user::find_for_login(&mut tx, &email).await?;
+    let mut gate = pair_gate;
+    if let Some(account) = &account {
+        db::set_scope(&mut tx, account.clinic_id, None).await?;
+        if gate == Gate::Counted && !account.disabled {
+            gate = throttle::count_account_attempt(&mut tx, account.id, meta.source, now).await?;
+        }
+    }
+    if gate != Gate::Counted {
+        // HIPAA 164.308(a)(5)(ii)(C): a throttled attempt on a known account is on record.
+        if let Some(account) = &account {
+            let throttled = Event::new(AuditAction::LoginFailed, Outcome::Denied);
+            audit::record(&mut tx, &context(account, meta, now), &[throttled]).await?;
+        }
+        tx.commit().await?;
+        // The same work as a checked password, so a lock cannot be told apart by time.
+        state.hasher.verify(request.password, None).await?;
+        tracing::info!("login throttled");
+        return Err(throttle::refusal(pair_gate, now));
+    }
     tx.commit().await?;
 
+    // No connection is held while the password is hashed.
     let stored = account
         .as_ref()
+        .filter(|account| !account.disabled)
         .map(|account| account.password_hash.clone());
     let verification = state.hasher.verify(request.password, stored).await?;
 
@@ -84,10 +112,15 @@ pub async fn login(
     let account = match account {
         Some(account) if verification.matches && may_sign_in(&account) => account,
         other => {
-            throttle::record_failure(&mut tx, &throttle_key, now).await?;
             if let Some(account) = other {
                 db::set_scope(&mut tx, account.clinic_id, None).await?;
-                let failed = Event::new(AuditAction::LoginFailed, Outcome::Failure);
+                // A disabled account's attempt is refused on the record too.
+                let outcome = if account.disabled {
+                    Outcome::Denied
+                } else {
+                    Outcome::Failure
+                };
+                let failed = Event::new(AuditAction::LoginFailed, outcome);
                 audit::record(&mut tx, &context(&account, meta, now), &[failed]).await?;
             }
             tx.commit().await?;
@@ -95,12 +128,14 @@ pub async fn login(
             return Err(ApiError::Unauthorized);
         }
     };
-    throttle::clear(&mut tx, &throttle_key).await?;
     db::set_scope(&mut tx, account.clinic_id, Some(account.id)).await?;
     if let Some(rehashed) = &verification.rehashed {
         user::set_password_hash(&mut tx, account.id, rehashed).await?;
     }
     let mfa_pending = account.role.requires_mfa();
+    if !mfa_pending {
+        signed_in(&mut tx, account.id, &pair, meta).await?;
+    }
     let token = SessionToken::generate()?;
     sessions::create(&mut tx, &token.hash(), account.id, mfa_pending, now).await?;
     let accepted = Event::new(AuditAction::Login, Outcome::Success);
@@ -108,6 +143,18 @@ pub async fn login(
     tx.commit().await?;
     tracing::info!(user_id = %account.id, mfa_pending, "login accepted");
     Ok(NewSession { token, mfa_pending })
+}
+
+/// A sign-in is complete: clears the account's counts, and makes the network it came from
+/// the account's usual one.
+async fn signed_in(
+    tx: &mut PgConnection,
+    account: UserId,
+    pair: &str,
+    meta: RequestMeta,
+) -> Result<(), sqlx::Error> {
+    throttle::clear(tx, pair).await?;
+    throttle::clear_account(tx, account, meta.source).await
 }
 
 /// The audit context of a login for `account`, before any session exists.
@@ -120,7 +167,7 @@ fn context(
         clinic: account.clinic_id,
         actor: Some(account.id),
         role: Some(account.role),
-        meta,
+        meta: Some(meta),
         at: now,
     }
 }
@@ -128,15 +175,43 @@ fn context(
 /// A role that needs TOTP cannot sign in without an enrolled secret: the password alone
 /// never opens such an account.
 fn may_sign_in(account: &Account) -> bool {
-    if account.role.requires_mfa() && account.totp_secret.is_none() {
+    if account.role.requires_mfa() && account.totp.is_none() {
         tracing::warn!(user_id = %account.id, "login refused: the role requires TOTP and none is enrolled");
         return false;
     }
     true
 }
 
+/// The account's TOTP secret in the clear, and the sealed form to store when it was still
+/// held in plaintext.
+fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, ApiError> {
+    let row = to_uuid(account.id);
+    match &account.totp {
+        None => Ok(None),
+        Some(StoredTotp::Sealed(sealed)) => keys
+            .open(user::TOTP_SECRET, row, sealed)
+            .map(|secret| Some((secret, None)))
+            .map_err(|error| {
+                tracing::error!(user_id = %account.id, %error, "a sealed TOTP secret does not open");
+                ApiError::Internal
+            }),
+        Some(StoredTotp::Legacy(secret)) => {
+            let sealed = keys
+                .seal(user::TOTP_SECRET, row, secret)
+                .map_err(|_| ApiError::Internal)?;
+            Ok(Some((secret.clone(), Some(sealed))))
+        }
+    }
+}
+
 /// Completes a pending session with its TOTP code. The pending session ends either way
-/// it succeeds, and a new token replaces it (SPEC 4.2.1: a new token on MFA).
+/// it succeeds, and a new token replaces it (NIST SP 800-63B §7.1: a new session secret
+/// at authentication).
+///
+/// Attempts on one account run one at a time (its row is locked), are counted per account
+/// and network before the code is checked, and a code's time step is taken once, so
+/// neither parallel submissions nor fresh pending sessions buy more guesses (RFC 6238
+/// §5.2; NIST SP 800-63B §5.2.2).
 pub async fn complete_mfa(
     state: &AppState,
     headers: &HeaderMap,
@@ -148,15 +223,43 @@ pub async fn complete_mfa(
         return Err(ApiError::Unauthorized);
     }
     let tx = &mut pending.tx;
+    user::lock(tx, pending.user.id).await?;
+    // A concurrent attempt may have ended this pending session while this one waited.
+    if !sessions::lock(tx, pending.session.id).await? {
+        return Err(ApiError::Unauthorized);
+    }
     let account = user::get(tx, pending.user.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = state.clock.now();
-    let accepted = account
-        .totp_secret
-        .as_deref()
-        .and_then(|secret| totp::accept(secret, &request.code, now, account.totp_last_step));
-    let Some(step) = accepted else {
+    let pair = throttle::pair_key(&account.email, meta.source);
+    let pair_gate = throttle::count_attempt(tx, &pair, now).await?;
+    let gate = match pair_gate {
+        Gate::Counted => throttle::count_account_attempt(tx, account.id, meta.source, now).await?,
+        refused => refused,
+    };
+    if gate != Gate::Counted {
+        let throttled = Event::new(AuditAction::MfaFailed, Outcome::Denied)
+            .on("sessions", Some(pending.session.id));
+        audit::record(tx, &pending.audit, &[throttled]).await?;
+        pending.tx.commit().await?;
+        tracing::info!(user_id = %account.id, "mfa throttled");
+        return Err(throttle::refusal(pair_gate, now));
+    }
+
+    let keys = state
+        .keyring
+        .for_clinic(tx, to_uuid(account.clinic_id))
+        .await?;
+    let secret = open_totp(&keys, &account)?;
+    let accepted = secret.as_ref().and_then(|(secret, _)| {
+        totp::accept(secret, &request.code, now, account.totp_last_step)
+    });
+    let recorded = match accepted {
+        Some(step) => user::record_totp_step(tx, account.id, step).await?,
+        None => false,
+    };
+    if !recorded {
         if sessions::count_mfa_failure(tx, pending.session.id).await? >= MFA_MAX_FAILURES {
             sessions::delete(tx, pending.session.id).await?;
         }
@@ -166,8 +269,11 @@ pub async fn complete_mfa(
         pending.tx.commit().await?;
         tracing::info!(user_id = %account.id, "mfa refused");
         return Err(ApiError::Unauthorized);
-    };
-    user::record_totp_step(tx, account.id, step).await?;
+    }
+    if let Some((_, Some(sealed))) = &secret {
+        user::seal_totp_secret(tx, account.id, sealed).await?;
+    }
+    signed_in(tx, account.id, &pair, meta).await?;
     sessions::delete(tx, pending.session.id).await?;
     let token = SessionToken::generate()?;
     sessions::create(tx, &token.hash(), account.id, false, now).await?;

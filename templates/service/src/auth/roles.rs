@@ -36,10 +36,19 @@ impl Role {
         }
     }
 
-    /// Whether a session of this role needs a TOTP code before it opens any route
-    /// (SPEC 4.2.1).
+    /// Whether a session of this role needs a TOTP code before it opens any route: every
+    /// role that may read any PHI field (break-glass reasons included), and the admin, who
+    /// runs the clinic's accounts, under every `mfa` answer; `totp-all` asks it of every
+    /// role there is (HIPAA 164.312(d); NIST SP 800-63B AAL2 for PHI).
     pub fn requires_mfa(self) -> bool {
-        MFA_FOR_EVERY_ROLE || self != Role::Auditor
+        MFA_FOR_EVERY_ROLE || self == Role::Admin || self.reads_phi()
+    }
+
+    /// Whether this role may read a resource that holds PHI.
+    pub fn reads_phi(self) -> bool {
+        Resource::HOLDING_PHI
+            .into_iter()
+            .any(|resource| self.may(Action::Read, resource))
     }
 
     /// Whether this role may do `action` on `resource`.
@@ -119,6 +128,16 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// The resources whose records hold PHI: the clinical records, and break-glass grants,
+    /// whose reasons describe a patient's situation.
+    pub const HOLDING_PHI: [Resource; 5] = [
+        Resource::Patients,
+        Resource::Encounters,
+        Resource::Appointments,
+        Resource::Notes,
+        Resource::EmergencyAccess,
+    ];
+
     /// The table its records live in: the audit trail's `resource_type`.
     pub fn table(self) -> &'static str {
         match self {
@@ -201,10 +220,14 @@ mod tests {
     }
 
     #[test]
-    fn clinical_roles_always_need_mfa() {
-        for role in [Admin, Clinician, Staff] {
-            assert!(role.requires_mfa());
+    fn every_role_that_reads_phi_needs_mfa_under_every_answer() {
+        for role in Role::ALL {
+            if role.reads_phi() {
+                assert!(role.requires_mfa(), "{role} reads PHI without a second factor");
+            }
         }
-        assert_eq!(Auditor.requires_mfa(), MFA_FOR_EVERY_ROLE);
+        // Auditors read break-glass reasons, which are PHI.
+        assert!(Auditor.reads_phi() && Auditor.requires_mfa());
+        assert!(Admin.requires_mfa());
     }
 }

@@ -213,7 +213,7 @@ pub async fn authenticate(
         clinic: session.clinic_id,
         actor: Some(session.user_id),
         role: account.as_ref().map(|account| account.role),
-        meta,
+        meta: Some(meta),
         at: now,
     };
     let account = match account {
@@ -359,11 +359,7 @@ impl FromRequestParts<AppState> for Caller {
         .await?;
         let keys = state
             .keyring
-            .for_clinic(
-                &state.pool,
-                &mut authenticated.tx,
-                to_uuid(authenticated.user.clinic_id),
-            )
+            .for_clinic(&mut authenticated.tx, to_uuid(authenticated.user.clinic_id))
             .await?;
         Ok(Caller {
             user: authenticated.user,

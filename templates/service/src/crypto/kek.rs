@@ -14,6 +14,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use zeroize::{Zeroizing, ZeroizeOnDrop};
 
 use super::{CryptoError, KEY_LEN, NONCE_LEN, random_bytes};
 
@@ -21,8 +22,9 @@ use super::{CryptoError, KEY_LEN, NONCE_LEN, random_bytes};
 pub const WRAPPED_LEN: usize = NONCE_LEN + KEY_LEN + 16;
 
 /// A 256-bit key-encryption key. Its bytes never leave this type: not in `Debug`, not in
-/// logs, not in the database; it is named by [`Kek::id`].
-#[derive(Clone, PartialEq, Eq)]
+/// logs, not in the database; it is named by [`Kek::id`]. They are wiped when it is
+/// dropped (NIST SP 800-57 Part 1: keys are destroyed once no longer needed).
+#[derive(Clone, PartialEq, Eq, ZeroizeOnDrop)]
 pub struct Kek {
     key: [u8; KEY_LEN],
 }
@@ -50,19 +52,26 @@ impl Kek {
 
     /// A new random key (tests, and `generate-kek` for operators).
     pub fn generate() -> Result<Self, CryptoError> {
-        let mut key = [0; KEY_LEN];
-        random_bytes(&mut key)?;
-        Ok(Self { key })
+        // Filled in place: no copy of the key is left behind on the stack.
+        let mut kek = Self { key: [0; KEY_LEN] };
+        random_bytes(&mut kek.key)?;
+        Ok(kek)
     }
 
     /// The key from its standard base64 form (44 characters), surrounding whitespace
     /// ignored.
     pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|_| CryptoError::KekFormat)?;
-        let key = bytes.try_into().map_err(|_| CryptoError::KekFormat)?;
-        Ok(Self { key })
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| CryptoError::KekFormat)?,
+        );
+        if bytes.len() != KEY_LEN {
+            return Err(CryptoError::KekFormat);
+        }
+        let mut kek = Self { key: [0; KEY_LEN] };
+        kek.key.copy_from_slice(&bytes);
+        Ok(kek)
     }
 
     /// The key in standard base64, for the operator who stores it (`generate-kek`).
@@ -82,6 +91,21 @@ impl Kek {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect()
+    }
+
+    /// A key for `purpose` derived from this KEK (HMAC-SHA256 keyed by the KEK over a
+    /// domain-separated label), for secrets that must live and die with it, such as the
+    /// key of the audit checkpoints: whoever holds the database but not the KEK cannot
+    /// forge one.
+    pub fn derive(&self, purpose: &str) -> hmac::Hmac<Sha256> {
+        use hmac::{KeyInit, Mac};
+        let mut derivation = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        derivation.update(b"medforge derived key\0");
+        derivation.update(purpose.as_bytes());
+        let derived = derivation.finalize().into_bytes();
+        <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&derived)
+            .expect("HMAC takes a key of any length")
     }
 
     /// Seals `key` under this KEK, bound to `context` (the clinic, purpose and version):
@@ -105,28 +129,41 @@ impl Kek {
         Ok(wrapped)
     }
 
-    /// Opens a key [`wrap`](Self::wrap)ped under this KEK with the same `context`.
-    pub fn unwrap_key(&self, wrapped: &[u8], context: &[u8]) -> Result<[u8; KEY_LEN], CryptoError> {
+    /// Opens a key [`wrap`](Self::wrap)ped under this KEK with the same `context`; it is
+    /// wiped when the caller drops it.
+    pub fn unwrap_key(
+        &self,
+        wrapped: &[u8],
+        context: &[u8],
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
         if wrapped.len() != WRAPPED_LEN {
             return Err(CryptoError::Unwrap);
         }
         let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
         let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Unwrap)?;
-        let key = self
-            .cipher()
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: sealed,
-                    aad: context,
-                },
-            )
-            .map_err(|_| CryptoError::Unwrap)?;
-        key.try_into().map_err(|_| CryptoError::Unwrap)
+        let opened = Zeroizing::new(
+            self.cipher()
+                .decrypt(
+                    &nonce,
+                    Payload {
+                        msg: sealed,
+                        aad: context,
+                    },
+                )
+                .map_err(|_| CryptoError::Unwrap)?,
+        );
+        if opened.len() != KEY_LEN {
+            return Err(CryptoError::Unwrap);
+        }
+        let mut key = Zeroizing::new([0; KEY_LEN]);
+        key.copy_from_slice(&opened);
+        Ok(key)
     }
 
+    /// The AES key schedule of this KEK, keyed by reference (no copy of the key); it
+    /// wipes itself when dropped (aes-gcm's `zeroize`).
     fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(&self.key.into())
+        Aes256Gcm::new((&self.key).into())
     }
 }
 
@@ -167,7 +204,7 @@ mod tests {
         let key = [42; KEY_LEN];
         let wrapped = kek.wrap(&key, b"clinic a/data/1").unwrap();
         assert_eq!(wrapped.len(), WRAPPED_LEN);
-        assert_eq!(kek.unwrap_key(&wrapped, b"clinic a/data/1").unwrap(), key);
+        assert_eq!(*kek.unwrap_key(&wrapped, b"clinic a/data/1").unwrap(), key);
         assert!(kek.unwrap_key(&wrapped, b"clinic b/data/1").is_err());
         let other = Kek::generate().unwrap();
         assert!(other.unwrap_key(&wrapped, b"clinic a/data/1").is_err());

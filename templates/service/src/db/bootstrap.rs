@@ -65,24 +65,32 @@ pub async fn bootstrap(admin: &PgConnectOptions, database: &str) -> Result<Roles
 }
 
 /// Creates `database` owned by the owner role, as a copy of `template` when given (the
-/// tests copy one migrated database instead of migrating each of their own).
+/// tests copy one migrated database instead of migrating each of their own), where no
+/// role but the owner may create temporary tables: a temporary table can shadow a table
+/// the audit trail is written to (the migrations revoke it too, but a copy does not
+/// inherit a database's privileges).
 pub async fn create_database(
     admin: &mut PgConnection,
     database: &str,
     template: Option<&str>,
 ) -> Result<(), DbError> {
-    let statement: String = sqlx::query_scalar(
-        "SELECT format('CREATE DATABASE %I OWNER %I', $1::text, $2::text)
-                || CASE WHEN $3::text IS NULL THEN '' ELSE format(' TEMPLATE %I', $3::text) END",
+    let statements: Vec<String> = sqlx::query_scalar(
+        "SELECT unnest(ARRAY[
+             format('CREATE DATABASE %I OWNER %I', $1::text, $2::text)
+                 || CASE WHEN $3::text IS NULL THEN '' ELSE format(' TEMPLATE %I', $3::text) END,
+             format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, %I', $1::text, $4::text)])",
     )
     .bind(database)
     .bind(OWNER_ROLE)
     .bind(template)
-    .fetch_one(&mut *admin)
+    .bind(SERVICE_ROLE)
+    .fetch_all(&mut *admin)
     .await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-        .execute(admin)
-        .await?;
+    for statement in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *admin)
+            .await?;
+    }
     Ok(())
 }
 

@@ -60,36 +60,94 @@ pub async fn append(tx: &mut PgConnection, records: &[Record]) -> Result<(), sql
     Ok(())
 }
 
-/// The clinic's chain head as `(seq, hash)`, without locking it.
-pub async fn head(
-    tx: &mut PgConnection,
-    clinic_id: Uuid,
-) -> Result<Option<(i64, Vec<u8>)>, sqlx::Error> {
-    let head = sqlx::query!(
-        "SELECT seq, hash FROM audit_heads WHERE clinic_id = $1",
-        clinic_id
-    )
-    .fetch_optional(tx)
-    .await?;
-    Ok(head.map(|head| (head.seq, head.hash)))
+/// Where the clinic's chain ends, read in one statement (one snapshot, whatever the
+/// transaction's isolation): the head as `(seq, hash)`, and the newest stored number. An
+/// append moves both in one commit, so they disagree only when the chain was written
+/// around the chaining function.
+pub struct ChainEnd {
+    pub head: Option<(i64, Vec<u8>)>,
+    pub newest: Option<i64>,
 }
 
-/// Up to `limit` events of the clinic with seq after `after`, in seq order. The clinic is
+pub async fn chain_end(tx: &mut PgConnection, clinic_id: Uuid) -> Result<ChainEnd, sqlx::Error> {
+    let end = sqlx::query!(
+        r#"SELECT (SELECT seq FROM audit_heads WHERE clinic_id = $1) AS head_seq,
+                  (SELECT hash FROM audit_heads WHERE clinic_id = $1) AS head_hash,
+                  (SELECT max(seq) FROM audit_events WHERE clinic_id = $1) AS newest"#,
+        clinic_id
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(ChainEnd {
+        head: end.head_seq.zip(end.head_hash),
+        newest: end.newest,
+    })
+}
+
+/// Every clinic's head as `(clinic, seq, hash)` (the owner's view, for checkpoints).
+pub async fn heads(tx: &mut PgConnection) -> Result<Vec<(Uuid, i64, Vec<u8>)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT clinic_id, seq, hash FROM audit_heads ORDER BY clinic_id")
+        .fetch_all(tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.clinic_id, row.seq, row.hash))
+        .collect())
+}
+
+/// Every clinic `tx` sees (the owner sees all).
+pub async fn clinics(tx: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM clinics ORDER BY id")
+        .fetch_all(tx)
+        .await
+}
+
+/// The stored hash of the clinic's event `seq`.
+pub async fn event_hash(
+    tx: &mut PgConnection,
+    clinic_id: Uuid,
+    seq: i64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT hash FROM audit_events WHERE clinic_id = $1 AND seq = $2",
+        clinic_id,
+        seq
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// The clinics `tx` sees that have neither events nor a head.
+pub async fn clinics_without_chain(tx: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT c.id FROM clinics c
+         WHERE NOT EXISTS (SELECT 1 FROM audit_heads h WHERE h.clinic_id = c.id)
+           AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.clinic_id = c.id)
+         ORDER BY c.id"
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Up to `limit` events of the clinic with seq after `after` and at most `up_to`, in seq
+/// order. The clinic is
 /// named explicitly so the owner (`verify-audit`), whose policy shows every clinic, reads
 /// one chain at a time; for the service, row-level security adds the same filter.
 pub async fn page(
     tx: &mut PgConnection,
     clinic_id: Uuid,
     after: i64,
+    up_to: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT id, clinic_id, seq, occurred_at, actor_user_id, actor_role, action,
                 resource_type, resource_id, outcome, request_id, source_address, prev_hash, hash
-         FROM audit_events WHERE clinic_id = $1 AND seq > $2
-         ORDER BY seq LIMIT $3",
+         FROM audit_events WHERE clinic_id = $1 AND seq > $2 AND seq <= $3
+         ORDER BY seq LIMIT $4",
         clinic_id,
         after,
+        up_to,
         limit
     )
     .fetch_all(tx)

@@ -89,6 +89,15 @@ pub async fn count_mfa_failure(tx: &mut PgConnection, id: Uuid) -> Result<i32, s
     .await
 }
 
+/// Locks the session's row until `tx` ends; `false` when the session is gone (a
+/// concurrent request ended it).
+pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!("SELECT id FROM sessions WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(tx)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Ends the session.
 pub async fn delete(tx: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM sessions WHERE id = $1", id)

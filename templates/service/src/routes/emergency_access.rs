@@ -14,13 +14,14 @@
 //! reason. Breaking the glass on an id necessarily tells a clinician whether it names a
 //! patient of their clinic (201 or 404), since a restricted patient is invisible to them
 //! by design. Ids are random UUIDs, and each attempt, found or not, is on the record as
-//! `break_glass` with its outcome, so probing shows in the audit trail.
+//! `break_glass` with its outcome, and an id that names no patient also as a `probe`, so
+//! probing shows in the audit trail (compliance/risk-analysis.md).
 
 use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
 use phi_guard::{PhiJson, SafePath, SafeQuery};
 
-use crate::audit::{AuditAction, Event};
+use crate::audit::{AuditAction, Event, Outcome};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
 use crate::models::MAX_PAGE;
@@ -88,14 +89,37 @@ async fn break_glass(
     let mut caller = caller
         .require(Action::Create, Resource::EmergencyAccess, None)
         .await?;
-    let request: BreakGlassRequest = body.parse()?;
-    let granted = grants::break_glass(
-        &mut caller.tx,
-        &caller.keys,
-        request.patient_id,
-        request.reason()?,
-    )
-    .await?;
+    let request: BreakGlassRequest = match body.parse() {
+        Ok(request) => request,
+        Err(error) => {
+            return Err(caller
+                .fail(AuditAction::BreakGlass, Resource::Patients, None, error)
+                .await);
+        }
+    };
+    let reason = match request.reason() {
+        Ok(reason) => reason,
+        Err(error) => {
+            return Err(caller
+                .fail(
+                    AuditAction::BreakGlass,
+                    Resource::Patients,
+                    Some(request.patient_id.into()),
+                    error,
+                )
+                .await);
+        }
+    };
+    let granted =
+        grants::break_glass(&mut caller.tx, &caller.keys, request.patient_id, reason).await?;
+    if granted.is_none() {
+        // An id that names no patient of the clinic: possibly someone probing for
+        // patients they cannot see (compliance/risk-analysis.md).
+        caller
+            .record(&[Event::new(AuditAction::Probe, Outcome::Failure)
+                .on(Resource::Patients.table(), Some(to_uuid(request.patient_id)))])
+            .await?;
+    }
     // HIPAA 164.312(b): the grant commits with its break_glass event, or neither does.
     let granted = caller
         .conclude(

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use sqlx::Connection;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{AuditAction, Event};
+use crate::audit::{AuditAction, Event, Outcome};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::models::ids::to_uuid;
@@ -184,6 +184,15 @@ async fn create<R: ClinicalRecords>(
         }
         Err(error) => {
             savepoint.rollback().await?;
+            if matches!(error, ApiError::Conflict) {
+                // A taken record number may belong to a patient the caller cannot see:
+                // the answer tells them it exists, so the attempt is flagged as a
+                // possible probe (compliance/risk-analysis.md).
+                caller
+                    .record(&[Event::new(AuditAction::Probe, Outcome::Failure)
+                        .on(R::RESOURCE.table(), None)])
+                    .await?;
+            }
             return Err(caller
                 .fail(AuditAction::Create, R::RESOURCE, None, error)
                 .await);
@@ -270,7 +279,16 @@ async fn find<R: ClinicalRecords>(
     body: JsonBody,
 ) -> Result<PhiJson<Vec<R::Record>>, ApiError> {
     let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
-    let records = R::search(&mut caller.tx, &caller.keys, body.parse()?).await?;
+    let criteria = match body.parse() {
+        Ok(criteria) => criteria,
+        // A refused search is on the record too (HIPAA 164.312(b)).
+        Err(error) => {
+            return Err(caller
+                .fail(AuditAction::Search, R::RESOURCE, None, error)
+                .await);
+        }
+    };
+    let records = R::search(&mut caller.tx, &caller.keys, criteria).await?;
     let ids = records.iter().map(|record| to_uuid(R::id_of(record)));
     caller
         .record(&Event::each(AuditAction::Search, R::RESOURCE.table(), ids))

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use ::service::auth::Role;
-use ::service::db::{self, SERVICE_ROLE};
+use ::service::db::{self, OWNER_ROLE, SERVICE_ROLE};
 
 use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
 
@@ -189,10 +189,11 @@ async fn a_failing_audit_insert_aborts_the_access() {
     let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
     let id = app.patient(&token, "SYN-AUD-000002").await;
 
-    // The audit trail stops accepting events.
+    // The audit trail stops accepting events: recording one fails where it is made, in
+    // the request, so the handler itself must refuse to serve.
     let mut admin = TestDb::connect(&app.db.admin).await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "REVOKE INSERT ON audit_events FROM {SERVICE_ROLE}"
+        "REVOKE INSERT ON audit_pending FROM {SERVICE_ROLE}"
     )))
     .execute(&mut admin)
     .await
@@ -313,9 +314,9 @@ async fn audit_tamper_is_detected() {
     let (code, report) = verify_audit(&app.db);
     assert_eq!(code, 1, "verify-audit fails on a broken chain");
     let report: Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(report[0]["clinic_id"], json!(clinic.to_string()));
-    assert_eq!(report[0]["broken"]["seq"], json!(tampered.seq));
-    assert_eq!(report[0]["broken"]["event_id"], json!(tampered.id));
+    assert_eq!(report["clinics"][0]["clinic_id"], json!(clinic.to_string()));
+    assert_eq!(report["clinics"][0]["broken"]["seq"], json!(tampered.seq));
+    assert_eq!(report["clinics"][0]["broken"]["event_id"], json!(tampered.id));
 
     // Removing the newest events is caught by the chain head.
     let last = events(&app)
@@ -339,7 +340,7 @@ async fn audit_tamper_is_detected() {
     let (code, report) = verify_audit(&app.db);
     assert_eq!(code, 1);
     let report: Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(report[0]["broken"]["reason"], json!("head_mismatch"));
+    assert_eq!(report["clinics"][0]["broken"]["reason"], json!("head_mismatch"));
 }
 
 #[tokio::test]
@@ -363,9 +364,16 @@ async fn concurrent_accesses_never_fork_the_chain() {
 
 /// Runs `{{crate_name}} verify-audit` as the owner; its exit code and standard output.
 fn verify_audit(db: &TestDb) -> (i32, String) {
+    owner_command(db, &["verify-audit"])
+}
+
+/// Runs an administrative command of the service's binary as the owner; its exit code
+/// and standard output.
+fn owner_command(db: &TestDb, args: &[&str]) -> (i32, String) {
     let output = std::process::Command::new(crate::support::binary())
-        .arg("verify-audit")
+        .args(args)
         .env("MIGRATION_DATABASE_URL", &db.owner_url)
+        .env_remove("APP_ENV")
         .output()
         .unwrap();
     (
@@ -427,6 +435,8 @@ async fn login_and_logout_are_audited() {
     assert_eq!(
         actions,
         [
+            ("create_clinic", "success"),
+            ("create_user", "success"),
             ("login_failed", "failure"),
             ("login", "success"),
             ("denied", "denied"),
@@ -440,7 +450,9 @@ async fn login_and_logout_are_audited() {
         ],
         "{events:#?}"
     );
-    assert!(events.iter().all(|event| event.actor == actor));
+    // The administrative commands act for nobody; every other event for the user.
+    assert!(events.iter().skip(2).all(|event| event.actor == actor));
+    assert!(events.iter().take(2).all(|event| event.actor.is_none()));
 }
 
 #[tokio::test]
@@ -615,4 +627,314 @@ async fn auditor_pages_through_the_trail() {
         .await;
     assert_eq!(all.status, StatusCode::OK);
     assert!(all.body["next_after"].is_null());
+}
+
+/// The write of an event can also fail as the transaction commits, where it is chained:
+/// the access fails with it (HIPAA 164.312(b)).
+#[tokio::test]
+async fn an_event_that_cannot_be_chained_fails_the_commit_and_the_access() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let id = app.patient(&token, "SYN-AUD-000012").await;
+
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "REVOKE INSERT ON audit_events FROM {OWNER_ROLE}"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let read = app
+        .call(Method::GET, &format!("/patients/{id}"), Some(&token), None)
+        .await;
+    assert_eq!(read.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(read.body.get("mrn").is_none());
+}
+
+/// The service role appends to `audit_pending` and reads the chain; it cannot write an
+/// event, move a head, or create the temporary tables that would shadow either (HIPAA
+/// 164.312(c)(1)).
+#[tokio::test]
+async fn the_service_role_cannot_forge_events_rewind_a_head_or_create_temporary_tables() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+
+    for statement in [
+        "INSERT INTO audit_events (clinic_id, seq, occurred_at, action, outcome, prev_hash, hash)
+         VALUES (app.current_tenant(), 1000, now(), 'read', 'success',
+                 decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))",
+        "UPDATE audit_heads SET seq = 0",
+        "INSERT INTO audit_heads (clinic_id, seq, hash)
+         VALUES (gen_random_uuid(), 0, decode(repeat('00', 32), 'hex'))",
+        "SELECT count(*) FROM audit_pending",
+        "DELETE FROM audit_pending",
+        "CREATE TEMPORARY TABLE audit_events (id uuid)",
+        "CREATE TEMPORARY TABLE audit_pending (id uuid)",
+        "SELECT app.audit_chain_pending()",
+    ] {
+        let mut tx = app.pool.begin().await.unwrap();
+        db::set_scope(&mut tx, clinic, None).await.unwrap();
+        let error = sqlx::raw_sql(statement)
+            .execute(&mut *tx)
+            .await
+            .expect_err(statement);
+        assert_eq!(sqlstate(&error), "42501", "{statement}: {error}");
+    }
+}
+
+/// The chaining function runs with its owner's rights, names every object with its
+/// schema and searches `pg_temp` last, so no session's temporary table can divert it.
+#[tokio::test]
+async fn the_chaining_function_cannot_be_diverted_by_a_search_path() {
+    let app = TestApp::new().await;
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    let (definer, config, owner): (bool, Vec<String>, String) = sqlx::query_as(
+        "SELECT p.prosecdef, coalesce(p.proconfig, '{}'), pg_get_userbyid(p.proowner)::text
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = 'app' AND p.proname = 'audit_chain_pending'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(definer, "SECURITY DEFINER");
+    assert_ne!(owner, SERVICE_ROLE);
+    assert_eq!(config, ["search_path=pg_catalog, pg_temp"]);
+}
+
+/// A row slipped into the chain out of turn is reported by verification (200, `ok:
+/// false`), and jams nothing: the clinic's accesses go on.
+#[tokio::test]
+async fn a_forged_event_is_reported_and_jams_nothing() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    let auditor = app.sign_in(&app.user(clinic, Role::Auditor).await).await;
+
+    let mut admin = TestDb::connect(&app.db.admin).await;
+    sqlx::query(
+        "INSERT INTO audit_events (clinic_id, seq, occurred_at, action, outcome, prev_hash, hash)
+         SELECT clinic_id, seq + 1, now(), 'read', 'success', hash, hash
+         FROM audit_heads WHERE clinic_id = $1",
+    )
+    .bind(::service::models::ids::to_uuid(clinic))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let me = app.call(Method::GET, "/me", Some(&clinician), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let verify = app
+        .call(Method::GET, "/audit/verify", Some(&auditor), None)
+        .await;
+    assert_eq!(verify.status, StatusCode::OK);
+    assert_eq!(verify.body["ok"], json!(false), "{}", verify.body);
+}
+
+/// The owner cutting a chain back to a self-consistent earlier head, or deleting a
+/// clinic's chain whole, is caught by a keyed checkpoint taken before, and the clinic is
+/// named (HIPAA 164.312(c)(1)).
+#[tokio::test]
+async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let other = app.clinic("Other Synthetic Clinic").await;
+    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
+    app.patient(&token, "SYN-AUD-000013").await;
+
+    let work = tempfile_dir();
+    let file = work.join("checkpoint.json");
+    let (code, _) = owner_command(&app.db, &["audit-checkpoint", "--out", file.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let checkpoint: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(checkpoint["heads"][clinic.to_string()]["seq"].as_i64().unwrap() > 1);
+    assert_eq!(
+        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]).0,
+        0
+    );
+
+    // The owner deletes the newest events and rewinds the head to match: the chain
+    // holds together by itself...
+    let mut owner = TestDb::connect(&app.db.owner).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+         ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
+         ALTER TABLE audit_heads NO FORCE ROW LEVEL SECURITY;
+         DELETE FROM audit_events WHERE clinic_id = '{clinic}' AND seq > 2;
+         UPDATE audit_heads h SET seq = 2, hash = e.hash FROM audit_events e
+             WHERE h.clinic_id = '{clinic}' AND e.clinic_id = h.clinic_id AND e.seq = 2;
+         DELETE FROM audit_events WHERE clinic_id = '{other}';
+         DELETE FROM audit_heads WHERE clinic_id = '{other}';
+         ALTER TABLE audit_heads FORCE ROW LEVEL SECURITY;
+         ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+         ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;"
+    )))
+    .execute(&mut owner)
+    .await
+    .unwrap();
+
+    // ...but a clinic without a chain is named even without a checkpoint...
+    let (code, report) = verify_audit(&app.db);
+    assert_eq!(code, 1, "{report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let no_chain: Vec<&Value> = report["clinics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["broken"]["reason"] == json!("no_chain"))
+        .collect();
+    assert_eq!(no_chain.len(), 1);
+    assert_eq!(no_chain[0]["clinic_id"], json!(other.to_string()));
+
+    // ...and the checkpoint names the clinic that was cut back.
+    let (code, report) =
+        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let findings = report["checkpoint"]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|finding| finding["clinic_id"] == json!(clinic.to_string())),
+        "{report}"
+    );
+
+    // A checkpoint edited to hide the cut does not verify.
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("\"seq\": ", "\"seq\": 1", 1);
+    std::fs::write(&file, edited).unwrap();
+    assert_eq!(
+        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]).0,
+        1
+    );
+}
+
+/// A directory of its own for one test, removed when the process exits.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "{}-audit-{}",
+        env!("CARGO_PKG_NAME"),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The administrative commands leave their events (HIPAA 164.308(a)(1)(ii)(D)).
+#[tokio::test]
+async fn administrative_commands_are_on_the_record() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let user = app.user(clinic, Role::Staff).await;
+    ::service::accounts::unlock(&app.pool, &*app.state.clock, &user.email)
+        .await
+        .unwrap();
+    ::service::accounts::disable(&app.pool, &*app.state.clock, &user.email)
+        .await
+        .unwrap();
+    assert_eq!(owner_command(&app.db, &["rotate-keys"]).0, 0);
+    assert_eq!(owner_command(&app.db, &["audit-checkpoint"]).0, 0);
+
+    let actions: Vec<String> = events(&app)
+        .await
+        .into_iter()
+        .map(|event| event.action)
+        .collect();
+    for action in [
+        "create_clinic",
+        "create_user",
+        "unlock_user",
+        "disable_user",
+        "rotate_keys",
+        "audit_checkpoint",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    assert_eq!(verify_audit(&app.db).0, 0);
+}
+
+/// Refused and suspicious requests are on the record too: a search whose body does not
+/// parse, a failed sign-in of a disabled account, a throttled one, an emergency access
+/// to an id that names no patient, and a record number that is taken (HIPAA 164.312(b)).
+#[tokio::test]
+async fn refusals_and_possible_probes_are_on_the_record() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let clinician = app.user(clinic, Role::Clinician).await;
+    let token = app.sign_in(&clinician).await;
+    app.patient(&token, "SYN-AUD-000014").await;
+
+    let search = app
+        .call(
+            Method::POST,
+            "/patients/search",
+            Some(&token),
+            Some(json!({ "not_a_criterion": 1 })),
+        )
+        .await;
+    assert_eq!(search.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = uuid::Uuid::new_v4();
+    let glass = app
+        .call(
+            Method::POST,
+            "/emergency-access",
+            Some(&token),
+            Some(json!({
+                "patient_id": unknown.to_string(),
+                "reason": "Synthetic emergency: unconscious patient in the ward"
+            })),
+        )
+        .await;
+    assert_eq!(glass.status, StatusCode::NOT_FOUND);
+    let taken = app
+        .call(
+            Method::POST,
+            "/patients",
+            Some(&token),
+            Some(json!({
+                "mrn": "SYN-AUD-000014",
+                "given_name": "Testpatient",
+                "family_name": "Synthetic",
+                "date_of_birth": "1970-01-01"
+            })),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+
+    let staff = app.user(clinic, Role::Staff).await;
+    let attacker: std::net::IpAddr = "127.0.0.55".parse().unwrap();
+    for _ in 0..6 {
+        app.log_in(&staff.email, "a wrong synthetic guess", attacker)
+            .await;
+    }
+    let disabled = app.user(clinic, Role::Staff).await;
+    ::service::accounts::disable(&app.pool, &*app.state.clock, &disabled.email)
+        .await
+        .unwrap();
+    app.log_in(&disabled.email, &disabled.password, LOOPBACK)
+        .await;
+
+    let events = events(&app).await;
+    assert!(has(&events, "search", None, "failure"), "{events:#?}");
+    assert!(
+        has(&events, "probe", Some(&unknown.to_string()), "failure"),
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "probe" && e.resource_type.as_deref() == Some("patients")
+                && e.resource_id.is_none()),
+        "{events:#?}"
+    );
+    let staff_id = Some(staff.id.to_string());
+    assert!(events
+        .iter()
+        .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == staff_id));
+    let disabled_id = Some(disabled.id.to_string());
+    assert!(events
+        .iter()
+        .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == disabled_id));
 }

@@ -118,10 +118,10 @@ impl Fixture {
             clinic,
             actor: Some(user.id),
             role: Some(Role::Clinician),
-            meta: RequestMeta {
+            meta: Some(RequestMeta {
                 request_id: Some(Uuid::new_v4()),
                 source: LOOPBACK,
-            },
+            }),
             at: app.clock.now(),
         };
         let vendor = Endpoint::echo().await;
@@ -355,10 +355,10 @@ async fn plain_http_is_refused_by_the_service_client() {
 async fn a_send_the_audit_trail_cannot_record_is_not_made() {
     let fixture = Fixture::new().await;
     // The audit trail stops accepting events: the permitted send's record cannot be
-    // committed, so the send is not made.
+    // written, so the send is not made.
     let mut admin = TestDb::connect(&fixture.app.db.admin).await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "REVOKE INSERT ON audit_events FROM {SERVICE_ROLE}"
+        "REVOKE INSERT ON audit_pending FROM {SERVICE_ROLE}"
     )))
     .execute(&mut admin)
     .await
@@ -367,7 +367,7 @@ async fn a_send_the_audit_trail_cannot_record_is_not_made() {
         .send_with(&fixture.client, SIGNED, fixture.vendor.url())
         .await;
     match result {
-        // 42501: insufficient_privilege, as the event is chained at commit.
+        // 42501: insufficient_privilege.
         Err(EgressError::Audit(error)) => assert_eq!(sqlstate(&error), "42501"),
         other => panic!("not an audit failure: {other:?}"),
     }

@@ -111,6 +111,8 @@ pub struct TestDb {
     pub admin: PgConnectOptions,
     /// The owner role's URL, for the commands that read `MIGRATION_DATABASE_URL`.
     pub owner_url: String,
+    /// The service role's URL, for the commands that read `DATABASE_URL`.
+    pub service_url: String,
 }
 
 impl TestDb {
@@ -133,18 +135,21 @@ impl TestDb {
             admin.close().await.expect("closes");
         }
         let owner = shared.roles.owner.clone().database(&name);
-        let owner_url = format!(
-            "postgres://{}:{}@{}:{}/{name}",
-            db::OWNER_ROLE,
-            shared.roles.owner_password,
-            owner.get_host(),
-            owner.get_port()
-        );
+        let url = |role: &str, password: &str| {
+            format!(
+                "postgres://{role}:{password}@{}:{}/{name}",
+                owner.get_host(),
+                owner.get_port()
+            )
+        };
+        let owner_url = url(db::OWNER_ROLE, &shared.roles.owner_password);
+        let service_url = url(db::SERVICE_ROLE, &shared.roles.service_password);
         Self {
             service: shared.roles.service.clone().database(&name),
             owner,
             admin: shared.admin.clone().database(&name),
             owner_url,
+            service_url,
             name,
         }
     }
@@ -233,7 +238,6 @@ impl TestApp {
             hasher: PasswordHasher::new(2),
             sessions: SessionPolicy::from_config(&config),
             behind_tls_proxy: false,
-            auth_rate_limit: Default::default(),
             cors_allowed_origins: Vec::new(),
             keyring: std::sync::Arc::new(Keyring::new(config.keks.clone())),
             egress: std::sync::Arc::new(
@@ -277,6 +281,8 @@ impl TestApp {
         let created = accounts::create(
             &self.pool,
             &self.state.hasher,
+            &self.state.keyring,
+            &*self.state.clock,
             NewUser {
                 email: email.clone(),
                 role,
@@ -357,17 +363,40 @@ impl TestApp {
         .await
     }
 
+    /// `POST /auth/mfa` with `code` for `pending`, from `source`.
+    pub async fn mfa_from(&self, pending: &str, code: &str, source: IpAddr) -> Reply {
+        self.send(mfa_request(pending, code, source)).await
+    }
+
+    /// Sends every request at once, each on a task of its own, and answers in order.
+    pub async fn send_all(&self, requests: Vec<Request<Body>>) -> Vec<Reply> {
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|request| tokio::spawn(reply_of(self.router.clone(), request)))
+            .collect();
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.expect("the request task does not panic"));
+        }
+        replies
+    }
+
+    /// A second instance of the service on the same database, as a second `serve`
+    /// process (or a restart) would be: its own pool, nothing shared in memory.
+    pub async fn another_instance(&self) -> Router {
+        let mut state = self.state.clone();
+        state.pool = self.db.service_pool(4).await;
+        state.keyring = std::sync::Arc::new(Keyring::new(
+            Config::from_lookup(|_| None)
+                .expect("the default configuration")
+                .keks,
+        ));
+        app(state)
+    }
+
     /// `POST /auth/login` from `source`, asking for a bearer token.
     pub async fn log_in(&self, email: &str, password: &str, source: IpAddr) -> Reply {
-        let request = Request::post("/auth/login")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("x-session-transport", "bearer")
-            .extension(ConnectInfo(SocketAddr::new(source, 40_000)))
-            .body(Body::from(
-                serde_json::json!({ "email": email, "password": password }).to_string(),
-            ))
-            .expect("a request");
-        self.send(request).await
+        self.send(login_request(email, password, source)).await
     }
 
     /// Calls the API with an optional bearer token and JSON body.
@@ -396,31 +425,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("the body is read")
-            .to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        reply_of(self.router.clone(), request).await
     }
 
     /// A synthetic patient created through the API by `token`'s user; returns its id.
@@ -544,5 +549,52 @@ impl<'w> MakeWriter<'w> for Captured {
 
     fn make_writer(&'w self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// `POST /auth/login` from `source`, asking for a bearer token.
+pub fn login_request(email: &str, password: &str, source: IpAddr) -> Request<Body> {
+    Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-session-transport", "bearer")
+        .extension(ConnectInfo(SocketAddr::new(source, 40_000)))
+        .body(Body::from(
+            serde_json::json!({ "email": email, "password": password }).to_string(),
+        ))
+        .expect("a request")
+}
+
+/// `POST /auth/mfa` with `code` for the pending session `pending`, from `source`.
+pub fn mfa_request(pending: &str, code: &str, source: IpAddr) -> Request<Body> {
+    Request::post("/auth/mfa")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-session-transport", "bearer")
+        .header(header::AUTHORIZATION, format!("Bearer {pending}"))
+        .extension(ConnectInfo(SocketAddr::new(source, 40_000)))
+        .body(Body::from(serde_json::json!({ "code": code }).to_string()))
+        .expect("a request")
+}
+
+/// What `router` answers to `request`, its body parsed as JSON.
+pub async fn reply_of(router: Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.expect("the router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the body is read")
+        .to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
