@@ -431,20 +431,24 @@ fn sqlx_cli() -> Item {
 }
 
 fn postgres(name: &'static str, why: &'static str) -> Item {
-    let mut item = Item::new(name, true, why);
-    match db::find_postgres_tool(name) {
-        Some(path) => item.path = Some(path),
-        None => {
-            item.status = Status::Missing;
-            item.install = Some(POSTGRES_INSTALL.to_owned());
-        }
-    }
-    item
+    present(
+        Item::new(name, true, why),
+        db::find_postgres_tool(name),
+        POSTGRES_INSTALL,
+    )
 }
 
 fn on_path(name: &'static str, required: bool, why: &'static str, install: &str) -> Item {
-    let mut item = Item::new(name, required, why);
-    match db::find_on_path(name) {
+    present(
+        Item::new(name, required, why),
+        db::find_on_path(name),
+        install,
+    )
+}
+
+/// An item whose presence is all that is checked.
+fn present(mut item: Item, found: Option<PathBuf>, install: &str) -> Item {
+    match found {
         Some(path) => item.path = Some(path),
         None => {
             item.status = Status::Missing;

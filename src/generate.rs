@@ -347,7 +347,18 @@ fn place(rendered: &Path, target: &Path, state: TargetState) -> Result<()> {
 
 /// Every file under `root`, relative and sorted, with `/` separators.
 pub fn list_files(root: &Path) -> Result<Vec<String>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    list_files_except(root, &|_| false)
+}
+
+/// Every file under `root` like [`list_files`], without descending into the directories
+/// `skip` says so of (it is given each directory's path relative to `root`).
+pub fn list_files_except(root: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<Vec<String>> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        skip: &dyn Fn(&Path) -> bool,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
         for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
             let entry = entry.map_err(Error::io("cannot read", dir))?;
             let path = entry.path();
@@ -356,7 +367,10 @@ pub fn list_files(root: &Path) -> Result<Vec<String>> {
                 .map_err(Error::io("cannot inspect", &path))?
                 .is_dir()
             {
-                walk(root, &path, out)?;
+                let relative = path.strip_prefix(root).expect("walked below root");
+                if !skip(relative) {
+                    walk(root, &path, skip, out)?;
+                }
             } else {
                 let relative = path.strip_prefix(root).expect("walked below root");
                 let parts: Vec<_> = relative
@@ -369,7 +383,7 @@ pub fn list_files(root: &Path) -> Result<Vec<String>> {
         Ok(())
     }
     let mut files = Vec::new();
-    walk(root, root, &mut files)?;
+    walk(root, root, skip, &mut files)?;
     files.sort();
     Ok(files)
 }

@@ -100,22 +100,29 @@ fn a_fresh_project_is_already_up_to_date() {
     );
 }
 
-#[test]
-fn both_sides_changing_the_same_lines_conflict_and_the_rest_still_merges() {
-    let work = tempfile::tempdir().unwrap();
-    let project = generate(work.path(), "clinic", &[]);
-    let team = team_template(work.path(), "team", "0.3.0");
+/// A project and a team template 0.3.0 in `work` that both changed the same line of
+/// rustfmt.toml: updating from `../team` conflicts there.
+fn conflicting(work: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let project = generate(work, "clinic", &[]);
+    let team = team_template(work, "team", "0.3.0");
     edit(
         &team.join("rustfmt.toml"),
         "newline_style = \"Unix\"",
         "newline_style = \"Native\"",
     );
-    append(&team.join("README.md"), "Team rule: review everything.");
     edit(
         &project.join("rustfmt.toml"),
         "newline_style = \"Unix\"",
         "newline_style = \"Windows\"",
     );
+    (project, team)
+}
+
+#[test]
+fn both_sides_changing_the_same_lines_conflict_and_the_rest_still_merges() {
+    let work = tempfile::tempdir().unwrap();
+    let (project, team) = conflicting(work.path());
+    append(&team.join("README.md"), "Team rule: review everything.");
 
     let output = update(&project, &["--template", "../team", "--json"]);
     assert_eq!(code(&output), 3, "{}", stderr(&output));
@@ -484,18 +491,7 @@ fn a_team_project_is_not_silently_updated_from_the_builtin_template() {
 #[test]
 fn conflicts_left_by_an_update_fail_check_until_resolved() {
     let work = tempfile::tempdir().unwrap();
-    let project = generate(work.path(), "clinic", &[]);
-    let team = team_template(work.path(), "team", "0.3.0");
-    edit(
-        &team.join("rustfmt.toml"),
-        "newline_style = \"Unix\"",
-        "newline_style = \"Native\"",
-    );
-    edit(
-        &project.join("rustfmt.toml"),
-        "newline_style = \"Unix\"",
-        "newline_style = \"Windows\"",
-    );
+    let (project, _team) = conflicting(work.path());
     let output = update(&project, &["--template", "../team"]);
     assert_eq!(code(&output), 3, "{}", stderr(&output));
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{Finding, Rule};
 use crate::error::{Error, Result};
+use crate::generate::list_files_except;
 use crate::merge;
 use crate::record::RECORD_DIR;
 
@@ -24,12 +25,21 @@ const SKIPPED: &[&str] = &[".git", "target"];
 
 /// Every conflict left in the project's text files.
 pub fn check(project: &Path) -> Result<Vec<Finding>> {
+    let skip = |dir: &Path| {
+        dir == Path::new(RECORD_DIR)
+            || dir
+                .file_name()
+                .is_some_and(|name| SKIPPED.iter().any(|skipped| name == *skipped))
+    };
     let mut findings = Vec::new();
-    let mut files = Vec::new();
-    walk(project, project, &mut files)?;
-    files.sort();
-    for file in files {
+    for file in list_files_except(project, &skip)? {
         let path = project.join(&file);
+        // Only regular files: a link may point outside the project, or at a directory.
+        let metadata =
+            std::fs::symlink_metadata(&path).map_err(Error::io("cannot inspect", &path))?;
+        if !metadata.is_file() {
+            continue;
+        }
         let content = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
         let Some(text) = merge::text(&content) else {
             continue;
@@ -65,35 +75,6 @@ fn finding(file: &str, conflict: merge::Conflict) -> Finding {
         line,
         format!("{what}, left by a merge such as `medforge update`; {FIX}"),
     )
-}
-
-/// Regular files under `dir`, relative to `root` with `/` separators; symlinks are not
-/// followed.
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
-        let entry = entry.map_err(Error::io("cannot read", dir))?;
-        let path = entry.path();
-        let kind = entry
-            .file_type()
-            .map_err(Error::io("cannot inspect", &path))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if kind.is_dir() {
-            let top_record = dir == root && name == RECORD_DIR;
-            if !top_record && !SKIPPED.contains(&name.as_ref()) {
-                walk(root, &path, out)?;
-            }
-        } else if kind.is_file()
-            && let Ok(relative) = path.strip_prefix(root)
-        {
-            let parts: Vec<_> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect();
-            out.push(parts.join("/"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
