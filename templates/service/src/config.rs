@@ -6,6 +6,7 @@
 //! (`medforge update --set ...`) so that the change is on record.
 
 use crate::crypto::{Kek, KekRing};
+use crate::db::Deployment;
 
 use std::{
     env, fmt,
@@ -77,7 +78,9 @@ pub struct TlsFiles {
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// `APP_ENV`: `development` (the default) or `production`.
+    /// `APP_ENV`: `development` (the default) or `production`. Unset is development, and
+    /// `serve` refuses a database marked production unless this is production
+    /// ([`check_deployment`]): forgetting it fails closed.
     pub environment: Environment,
     /// `BIND_ADDR`: the address the HTTP listener binds.
     pub bind_addr: SocketAddr,
@@ -104,99 +107,157 @@ pub struct Config {
 
 impl Config {
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, ConfigErrors> {
         Self::from_lookup(|name| {
             env::var_os(name).map(|value| value.to_string_lossy().into_owned())
         })
     }
 
     /// Reads the variables from `lookup`, so tests need not touch the process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let environment = match lookup("APP_ENV").as_deref() {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(other) => return Err(invalid("APP_ENV", other, "development or production")),
-        };
-        let bind_addr = match lookup("BIND_ADDR") {
-            None => DEFAULT_BIND_ADDR,
+    ///
+    /// Every variable is read and checked even after one fails, so one start reports every
+    /// problem at once. An `APP_ENV` the service does not know is reported, and the rest
+    /// is checked as in development: the checks every mode shares.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut problems = Problems::default();
+
+        let environment = problems.keep(match lookup("APP_ENV").as_deref() {
+            None | Some("development") => Ok(Environment::Development),
+            Some("production") => Ok(Environment::Production),
+            Some(other) => Err(invalid("APP_ENV", other, "development or production")),
+        });
+        let checked_as = environment.unwrap_or(Environment::Development);
+        let bind_addr = problems.keep(match lookup("BIND_ADDR") {
+            None => Ok(DEFAULT_BIND_ADDR),
             Some(value) => value.parse().map_err(|_| {
                 invalid(
                     "BIND_ADDR",
                     &value,
                     "an address and port, e.g. 127.0.0.1:3000",
                 )
-            })?,
-        };
-        let behind_tls_proxy = match lookup("BEHIND_TLS_PROXY").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => return Err(invalid("BEHIND_TLS_PROXY", other, "true or false")),
-        };
-        let tls_files = match (lookup("TLS_CERT_FILE"), lookup("TLS_KEY_FILE")) {
-            (None, None) => None,
-            (Some(cert), Some(key)) if !cert.is_empty() && !key.is_empty() => Some(TlsFiles {
+            }),
+        });
+        let behind_tls_proxy = problems.keep(match lookup("BEHIND_TLS_PROXY").as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(invalid("BEHIND_TLS_PROXY", other, "true or false")),
+        });
+        let tls_files = problems.keep(match (lookup("TLS_CERT_FILE"), lookup("TLS_KEY_FILE")) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) if !cert.is_empty() && !key.is_empty() => Ok(Some(TlsFiles {
                 cert: PathBuf::from(cert),
                 key: PathBuf::from(key),
-            }),
-            _ => return Err(ConfigError::TlsFilesIncomplete),
-        };
-        let idle_minutes = at_most(&lookup, "SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)?;
-        let absolute_hours = at_most(&lookup, "SESSION_ABSOLUTE_HOURS", SESSION_ABSOLUTE_HOURS)?;
-
-        let cors_allowed_origins = match lookup("CORS_ALLOWED_ORIGINS") {
-            None => Vec::new(),
-            Some(value) => cors_origins(environment, &value)?,
-        };
-
-        check_transport(
-            environment,
-            TLS_TERMINATION,
-            behind_tls_proxy,
-            tls_files.is_some(),
-        )?;
+            })),
+            _ => Err(ConfigError::TlsFilesIncomplete),
+        });
+        let idle_minutes = problems.keep(at_most(
+            &lookup,
+            "SESSION_IDLE_MINUTES",
+            SESSION_IDLE_MINUTES,
+        ));
+        let absolute_hours = problems.keep(at_most(
+            &lookup,
+            "SESSION_ABSOLUTE_HOURS",
+            SESSION_ABSOLUTE_HOURS,
+        ));
+        let cors_allowed_origins = problems.keep(match lookup("CORS_ALLOWED_ORIGINS") {
+            None => Ok(Vec::new()),
+            Some(value) => cors_origins(checked_as, &value),
+        });
+        // Whether TLS is accounted for can be judged only from two readable answers.
+        if let (Some(behind_tls_proxy), Some(tls_files)) = (behind_tls_proxy, &tls_files) {
+            problems.keep(check_transport(
+                checked_as,
+                TLS_TERMINATION,
+                behind_tls_proxy,
+                tls_files.is_some(),
+            ));
+        }
         for name in ["DATABASE_URL", "MIGRATION_DATABASE_URL"] {
             if let Some(url) = lookup(name) {
-                check_database_tls(environment, name, &url)?;
+                problems.keep(check_database_tls(checked_as, name, &url));
             }
         }
-        let keks = key_encryption_keys(environment, &lookup)?;
+        let keks = key_encryption_keys(checked_as, &lookup, &mut problems);
 
-        Ok(Self {
+        match (
             environment,
             bind_addr,
-            tls: TLS_TERMINATION,
             behind_tls_proxy,
             tls_files,
-            session_idle: Duration::from_secs(idle_minutes * 60),
-            session_absolute: Duration::from_secs(absolute_hours * 3600),
-            data_residency: DATA_RESIDENCY,
+            idle_minutes,
+            absolute_hours,
             cors_allowed_origins,
             keks,
-        })
+        ) {
+            (
+                Some(environment),
+                Some(bind_addr),
+                Some(behind_tls_proxy),
+                Some(tls_files),
+                Some(idle_minutes),
+                Some(absolute_hours),
+                Some(cors_allowed_origins),
+                Some(keks),
+            ) if problems.0.is_empty() => Ok(Self {
+                environment,
+                bind_addr,
+                tls: TLS_TERMINATION,
+                behind_tls_proxy,
+                tls_files,
+                session_idle: Duration::from_secs(idle_minutes * 60),
+                session_absolute: Duration::from_secs(absolute_hours * 3600),
+                data_residency: DATA_RESIDENCY,
+                cors_allowed_origins,
+                keks,
+            }),
+            _ => Err(ConfigErrors(problems.0)),
+        }
+    }
+}
+
+/// The problems found so far in one reading of the environment.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    /// The value of `result`, or `None` with its error noted.
+    fn keep<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|problem| self.add(problem)).ok()
+    }
+
+    fn add(&mut self, problem: ConfigError) {
+        self.0.push(problem);
     }
 }
 
 /// The KEK ring from the key provider. Production refuses to start without a key or with
-/// the development key, which is public (SPEC 4.2.7; HIPAA 164.312(a)(2)(iv)).
+/// the development key, which is public. HIPAA 164.312(a)(2)(iv).
 fn key_encryption_keys(
     environment: Environment,
     lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<KekRing, ConfigError> {
-    let current = match (read_kek(lookup, KEK_VARIABLE)?, environment) {
+    problems: &mut Problems,
+) -> Option<KekRing> {
+    let current = problems.keep(read_kek(lookup, KEK_VARIABLE));
+    let previous = problems.keep(read_kek(lookup, PREVIOUS_KEK_VARIABLE));
+    let current = match (current?, environment) {
         (Some(kek), _) => kek,
         (None, Environment::Development) => Kek::development(),
-        (None, Environment::Production) => return Err(ConfigError::KekMissing(KEK_VARIABLE)),
+        (None, Environment::Production) => {
+            problems.add(ConfigError::KekMissing(KEK_VARIABLE));
+            return None;
+        }
     };
-    let previous = read_kek(lookup, PREVIOUS_KEK_VARIABLE)?;
+    let previous = previous?;
     if environment == Environment::Production {
         if current.is_development() {
-            return Err(ConfigError::DevelopmentKek(KEK_VARIABLE));
+            problems.add(ConfigError::DevelopmentKek(KEK_VARIABLE));
         }
         if previous.as_ref().is_some_and(Kek::is_development) {
-            return Err(ConfigError::DevelopmentKek(PREVIOUS_KEK_VARIABLE));
+            problems.add(ConfigError::DevelopmentKek(PREVIOUS_KEK_VARIABLE));
         }
     }
-    Ok(KekRing { current, previous })
+    Some(KekRing { current, previous })
 }
 {%- if key_provider == "file" %}
 
@@ -248,9 +309,11 @@ fn read_kek(
 }
 {%- endif %}
 
-/// In production the database connection must be encrypted and its certificate
-/// checked at least as strictly as `sslmode=require`; `prefer` and `allow` fall back to
-/// plain text without a word. SPEC 4.2.7; HIPAA 164.312(e)(1) transmission security.
+/// In production the database connection must be encrypted and the server proven to be
+/// the one named in the URL: `sslmode=verify-full`. `require` and `verify-ca` encrypt but
+/// accept any server (`verify-ca`: any with a certificate from the CA, whatever its name),
+/// so whoever sits on the path can pose as the database; `prefer` and `allow` fall back to
+/// plain text without a word. HIPAA 164.312(e)(1) transmission security; OWASP ASVS 9.2.2.
 pub fn check_database_tls(
     environment: Environment,
     name: &'static str,
@@ -267,8 +330,30 @@ pub fn check_database_tls(
         .map(|(_, value)| value.to_ascii_lowercase())
         .next_back();
     match sslmode.as_deref() {
-        Some("require" | "verify-ca" | "verify-full") => Ok(()),
-        _ => Err(ConfigError::DatabaseWithoutTls(name)),
+        Some("verify-full") => Ok(()),
+        _ => Err(ConfigError::DatabaseWithoutVerifiedTls(name)),
+    }
+}
+
+/// The database says what it serves (its `deployment` row, which `migrate` sets from
+/// `APP_ENV`), and `serve` must agree with it. A database marked production refuses a
+/// service that is not in production mode, `APP_ENV` unset included: a production deploy
+/// that forgets `APP_ENV` stops here instead of serving plain HTTP, skipping the
+/// database's TLS and wrapping new clinic keys under the public development key.
+/// Production serves only a database marked production, so none that `seed` would
+/// fill with synthetic data. Development serves a database marked development or
+/// unmarked. HIPAA 164.308(a)(1)(ii)(B) risk management; OWASP ASVS 14.1.1.
+pub fn check_deployment(
+    environment: Environment,
+    deployment: Deployment,
+) -> Result<(), ConfigError> {
+    match (environment, deployment) {
+        (Environment::Production, Deployment::Production)
+        | (Environment::Development, Deployment::Development | Deployment::Unmarked) => Ok(()),
+        (Environment::Development, Deployment::Production) => {
+            Err(ConfigError::ProductionDatabaseOutsideProduction)
+        }
+        (Environment::Production, marked) => Err(ConfigError::DatabaseNotMarkedProduction(marked)),
     }
 }
 
@@ -363,105 +448,147 @@ fn invalid(name: &'static str, value: &str, expected: &str) -> ConfigError {
     }
 }
 
-/// Why the service refuses to start.
+/// Every reason the service refuses to start, found in one reading of the environment:
+/// one start reports them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The problems, in the order the variables are read.
+    pub fn problems(&self) -> &[ConfigError] {
+        &self.0
+    }
+}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(problem: ConfigError) -> Self {
+        Self(vec![problem])
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => one.fmt(f),
+            problems => {
+                write!(
+                    f,
+                    "{} configuration problems, fix them all:",
+                    problems.len()
+                )?;
+                for (n, problem) in problems.iter().enumerate() {
+                    write!(f, " ({}) {problem};", n + 1)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Why the service refuses to start. Each message says what to set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A variable is set to a value the service does not accept.
+    #[error("{name}={value:?} is not valid: expected {expected}")]
     Invalid {
         name: &'static str,
         value: String,
         expected: String,
     },
     /// Production behind an undeclared TLS proxy (`tls = proxy`).
+    #[error(
+        "APP_ENV=production refuses to serve plain HTTP unless a TLS proxy terminates TLS in \
+         front of this service: set BEHIND_TLS_PROXY=true once one does"
+    )]
     PlainHttpInProduction,
     /// Production without the certificate files of the in-process listener (`tls = rustls`).
+    #[error(
+        "APP_ENV=production refuses to serve plain HTTP, and this project terminates TLS 1.3 \
+         in-process (tls = rustls): set TLS_CERT_FILE and TLS_KEY_FILE to the PEM \
+         certificate chain and private key"
+    )]
     TlsFilesMissingInProduction,
     /// Only one of `TLS_CERT_FILE` and `TLS_KEY_FILE` is set, or one is empty.
+    #[error(
+        "TLS_CERT_FILE and TLS_KEY_FILE go together: set both (the PEM certificate chain and \
+         its private key) or neither"
+    )]
     TlsFilesIncomplete,
     /// Certificate files in a project whose TLS proxy terminates TLS.
+    #[error(
+        "TLS_CERT_FILE and TLS_KEY_FILE apply to projects generated with tls = rustls; in \
+         this one the TLS proxy terminates TLS (tls = proxy)"
+    )]
     TlsFilesWithProxy,
     /// `BEHIND_TLS_PROXY=true` in a project that terminates TLS itself.
+    #[error(
+        "BEHIND_TLS_PROXY applies to projects generated with tls = proxy; this one terminates \
+         TLS in-process (tls = rustls)"
+    )]
     ProxyDeclaredWithInProcessTls,
-    /// Production with a database URL that does not require TLS.
-    DatabaseWithoutTls(&'static str),
+    /// Production with a database URL that does not verify the server (`sslmode=verify-full`).
+    #[error(
+        "APP_ENV=production refuses a database connection that does not verify the server: \
+         set sslmode=verify-full in {0} (sslmode=require and verify-ca accept an impostor; \
+         add sslrootcert=PATH when the server's certificate is not from a public CA)"
+    )]
+    DatabaseWithoutVerifiedTls(&'static str),
+    /// A database marked production, and a service not in production mode.
+    #[error(
+        "the database is marked production and this service is not in production mode \
+         (APP_ENV unset or development): set APP_ENV=production, which turns on every \
+         production check"
+    )]
+    ProductionDatabaseOutsideProduction,
+    /// Production mode, and a database not marked production.
+    #[error(
+        "APP_ENV=production serves only a database marked production, and this one is marked \
+         {}: run `{{crate_name}} migrate` with APP_ENV=production to mark it",
+        deployment_name(.0)
+    )]
+    DatabaseNotMarkedProduction(Deployment),
     /// Production without a key-encryption key.
+    #[error(
+        "APP_ENV=production needs the key-encryption key that protects the PHI columns: set \
+         {0} (generate one with `{{crate_name}} generate-kek`)"
+    )]
     KekMissing(&'static str),
     /// Production with the published development key.
+    #[error(
+        "APP_ENV=production refuses the development key-encryption key in {0}: it is public \
+         and protects nothing; generate one with `{{crate_name}} generate-kek`"
+    )]
     DevelopmentKek(&'static str),
     /// The key file cannot be read.
+    #[error("{name}={path:?} cannot be read: {reason}")]
     KekUnreadable {
         name: &'static str,
         path: String,
         reason: String,
     },
     /// The key file is readable by others than its owner.
+    #[error(
+        "{name}={path:?} is readable by other users: make it readable by the service's user \
+         only (chmod 600 {path:?})"
+    )]
     KekFileTooOpen { name: &'static str, path: String },
     /// The key is not 32 bytes in base64.
+    #[error(
+        "{0} does not hold a key-encryption key: expected 32 bytes in standard base64 (44 \
+         characters), as `{{crate_name}} generate-kek` prints"
+    )]
     KekInvalid(&'static str),
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Invalid {
-                name,
-                value,
-                expected,
-            } => write!(f, "{name}={value:?} is not valid: expected {expected}"),
-            Self::PlainHttpInProduction => f.write_str(
-                "APP_ENV=production refuses to serve plain HTTP unless a TLS proxy terminates \
-                 TLS in front of this service: set BEHIND_TLS_PROXY=true once one does",
-            ),
-            Self::TlsFilesMissingInProduction => f.write_str(
-                "APP_ENV=production refuses to serve plain HTTP, and this project terminates \
-                 TLS 1.3 in-process (tls = rustls): set TLS_CERT_FILE and TLS_KEY_FILE to the \
-                 PEM certificate chain and private key",
-            ),
-            Self::TlsFilesIncomplete => f.write_str(
-                "TLS_CERT_FILE and TLS_KEY_FILE go together: set both (the PEM certificate \
-                 chain and its private key) or neither",
-            ),
-            Self::TlsFilesWithProxy => f.write_str(
-                "TLS_CERT_FILE and TLS_KEY_FILE apply to projects generated with tls = rustls; \
-                 in this one the TLS proxy terminates TLS (tls = proxy)",
-            ),
-            Self::ProxyDeclaredWithInProcessTls => f.write_str(
-                "BEHIND_TLS_PROXY applies to projects generated with tls = proxy; this one \
-                 terminates TLS in-process (tls = rustls)",
-            ),
-            Self::DatabaseWithoutTls(name) => write!(
-                f,
-                "APP_ENV=production refuses a database connection without TLS: add \
-                 sslmode=require (or verify-ca, verify-full) to {name}"
-            ),
-            Self::KekMissing(name) => write!(
-                f,
-                "APP_ENV=production needs the key-encryption key that protects the PHI \
-                 columns: set {name} (generate one with `{{crate_name}} generate-kek`)"
-            ),
-            Self::DevelopmentKek(name) => write!(
-                f,
-                "APP_ENV=production refuses the development key-encryption key in {name}: it \
-                 is public and protects nothing; generate one with `{{crate_name}} generate-kek`"
-            ),
-            Self::KekUnreadable { name, path, reason } => {
-                write!(f, "{name}={path:?} cannot be read: {reason}")
-            }
-            Self::KekFileTooOpen { name, path } => write!(
-                f,
-                "{name}={path:?} is readable by other users: make it readable by the \
-                 service's user only (chmod 600 {path:?})"
-            ),
-            Self::KekInvalid(name) => write!(
-                f,
-                "{name} does not hold a key-encryption key: expected 32 bytes in standard \
-                 base64 (44 characters), as `{{crate_name}} generate-kek` prints"
-            ),
-        }
+fn deployment_name(deployment: &Deployment) -> &'static str {
+    match deployment {
+        Deployment::Unmarked => "unmarked",
+        Deployment::Development => "development",
+        Deployment::Production => "production",
     }
 }
-
-impl std::error::Error for ConfigError {}
 
 impl fmt::Display for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -534,12 +661,26 @@ mod tests {
     }
 {%- endif %}
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// Every problem `vars` has, or none.
+    fn problems(vars: &[(&str, &str)]) -> Vec<ConfigError> {
+        read(vars).err().map(|errors| errors.0).unwrap_or_default()
+    }
+
+    fn read(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// The configuration of `vars`, or its one problem (a test of one problem must not
+    /// find others).
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        read(vars).map_err(|errors| match <[ConfigError; 1]>::try_from(errors.0) {
+            Ok([one]) => one,
+            Err(several) => panic!("one problem expected, found {several:?}"),
+        })
     }
 
     #[test]
@@ -635,9 +776,9 @@ mod tests {
             Ok(())
         );
         if TLS_TERMINATION == TlsTermination::Rustls {
-            assert_eq!(
-                config(&[("APP_ENV", "production")]),
-                Err(ConfigError::TlsFilesMissingInProduction)
+            assert!(
+                problems(&[("APP_ENV", "production")])
+                    .contains(&ConfigError::TlsFilesMissingInProduction)
             );
             let key = production_key();
             let started = config(&[
@@ -707,7 +848,7 @@ mod tests {
                 assert_eq!(result, Err(ConfigError::ProxyDeclaredWithInProcessTls))
             }
         }
-        assert!(config(&[("APP_ENV", "production")]).is_err());
+        assert!(!problems(&[("APP_ENV", "production")]).is_empty());
     }
 
     #[test]
@@ -717,40 +858,46 @@ mod tests {
             "postgres://service@db.internal/clinic?sslmode=disable",
             "postgres://service@db.internal/clinic?sslmode=prefer",
             "postgres://service@db.internal/clinic?sslmode=allow",
-            "postgres://service@db.internal/clinic?sslmode=require&sslmode=prefer",
+            // Encrypted, but to whichever server answers.
+            "postgres://service@db.internal/clinic?sslmode=require",
+            "postgres://service@db.internal/clinic?sslmode=verify-ca",
+            "postgres://service@db.internal/clinic?sslmode=verify-full&sslmode=require",
         ] {
             assert_eq!(
                 check_database_tls(Environment::Production, "DATABASE_URL", url),
-                Err(ConfigError::DatabaseWithoutTls("DATABASE_URL")),
+                Err(ConfigError::DatabaseWithoutVerifiedTls("DATABASE_URL")),
                 "{url}"
             );
         }
-        let err = config(&[
-            ("APP_ENV", "production"),
-            ("BEHIND_TLS_PROXY", "true"),
+        let key = production_key();
+        let error = production(&[
+            (KEK_VARIABLE, key.value.as_str()),
             (
                 "MIGRATION_DATABASE_URL",
-                "postgres://owner@db.internal/clinic",
+                "postgres://owner@db.internal/clinic?sslmode=require",
             ),
         ])
         .unwrap_err();
-        match TLS_TERMINATION {
-            TlsTermination::Proxy => assert_eq!(
-                err,
-                ConfigError::DatabaseWithoutTls("MIGRATION_DATABASE_URL")
-            ),
-            TlsTermination::Rustls => {
-                assert_eq!(err, ConfigError::ProxyDeclaredWithInProcessTls)
-            }
-        }
+        assert_eq!(
+            error,
+            ConfigError::DatabaseWithoutVerifiedTls("MIGRATION_DATABASE_URL")
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("set sslmode=verify-full in MIGRATION_DATABASE_URL"),
+            "{error}"
+        );
     }
 
     #[test]
-    fn production_accepts_a_database_url_that_requires_tls() {
-        for mode in ["require", "verify-ca", "verify-full"] {
-            let url = format!("postgres://service@db.internal/clinic?sslmode={mode}");
+    fn production_accepts_a_database_url_that_verifies_the_server() {
+        for url in [
+            "postgres://service@db.internal/clinic?sslmode=verify-full",
+            "postgres://service@db.internal/clinic?sslrootcert=/etc/ca.pem&ssl-mode=VERIFY-FULL",
+        ] {
             assert_eq!(
-                check_database_tls(Environment::Production, "DATABASE_URL", &url),
+                check_database_tls(Environment::Production, "DATABASE_URL", url),
                 Ok(())
             );
         }
@@ -761,6 +908,71 @@ mod tests {
                 "DATABASE_URL",
                 "postgres://service@127.0.0.1/clinic"
             ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn one_start_reports_every_problem() {
+        let found = problems(&[
+            ("APP_ENV", "production"),
+            ("BIND_ADDR", "everywhere"),
+            ("SESSION_IDLE_MINUTES", "0"),
+            (
+                "DATABASE_URL",
+                "postgres://service@db.internal/clinic?sslmode=require",
+            ),
+        ]);
+        let transport = match TLS_TERMINATION {
+            TlsTermination::Rustls => ConfigError::TlsFilesMissingInProduction,
+            TlsTermination::Proxy => ConfigError::PlainHttpInProduction,
+        };
+        assert!(matches!(
+            found[0],
+            ConfigError::Invalid {
+                name: "BIND_ADDR",
+                ..
+            }
+        ));
+        assert!(matches!(
+            found[1],
+            ConfigError::Invalid {
+                name: "SESSION_IDLE_MINUTES",
+                ..
+            }
+        ));
+        assert_eq!(
+            found[2..],
+            [
+                transport,
+                ConfigError::DatabaseWithoutVerifiedTls("DATABASE_URL"),
+                ConfigError::KekMissing(KEK_VARIABLE),
+            ]
+        );
+        let message = read(&[("APP_ENV", "production")]).unwrap_err().to_string();
+        assert!(message.starts_with("2 configuration problems"), "{message}");
+        assert!(
+            message.contains("(1) ") && message.contains("(2) "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_database_marker_and_the_mode_must_agree() {
+        use Deployment::{Development, Production, Unmarked};
+        assert_eq!(
+            check_deployment(Environment::Development, Production),
+            Err(ConfigError::ProductionDatabaseOutsideProduction)
+        );
+        for marked in [Unmarked, Development] {
+            assert_eq!(check_deployment(Environment::Development, marked), Ok(()));
+            assert_eq!(
+                check_deployment(Environment::Production, marked),
+                Err(ConfigError::DatabaseNotMarkedProduction(marked))
+            );
+        }
+        assert_eq!(
+            check_deployment(Environment::Production, Production),
             Ok(())
         );
     }

@@ -16,6 +16,7 @@ mod appointments;
 mod audit;
 mod auth;
 mod break_glass;
+mod config;
 mod egress;
 {%- if modules contains "encounters" %}
 mod encounters;
