@@ -173,7 +173,11 @@ pub async fn create(
 }
 
 /// Disables the account with `email` and ends all its sessions at once, on the record.
-pub async fn disable(pool: &PgPool, clock: &dyn Clock, email: &str) -> Result<UserId, AccountError> {
+pub async fn disable(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    email: &str,
+) -> Result<UserId, AccountError> {
     let (mut tx, account) = find(pool, email).await?;
     user::disable(&mut tx, account.id).await?;
     record_command(&mut tx, &account, AuditAction::DisableUser, clock).await?;
@@ -210,7 +214,12 @@ async fn record_command(
     clock: &dyn Clock,
 ) -> Result<(), sqlx::Error> {
     let event = Event::new(action, Outcome::Success).on("users", Some(to_uuid(account.id)));
-    audit::record(tx, &AuditContext::command(account.clinic_id, clock.now()), &[event]).await
+    audit::record(
+        tx,
+        &AuditContext::command(account.clinic_id, clock.now()),
+        &[event],
+    )
+    .await
 }
 
 fn looks_like_email(email: &str) -> bool {

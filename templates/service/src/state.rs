@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::SessionPolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, Environment};
 use crate::crypto::Keyring;
 use crate::egress::{EgressClient, EgressError};
 
@@ -23,6 +23,8 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// Whether `X-Forwarded-For` comes from a declared TLS proxy.
     pub behind_tls_proxy: bool,
+    /// `APP_ENV`: in development the service's own origin may be plain http.
+    pub environment: Environment,
     /// Origins whose scripts may call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
     pub cors_allowed_origins: Vec<HeaderValue>,
     /// The key-encryption keys and each clinic's unwrapped keys.
@@ -44,6 +46,7 @@ impl AppState {
             hasher: PasswordHasher::for_this_machine(),
             sessions: SessionPolicy::from_config(config),
             behind_tls_proxy: config.behind_tls_proxy,
+            environment: config.environment,
             cors_allowed_origins: config
                 .cors_allowed_origins
                 .iter()

@@ -59,14 +59,9 @@ pub enum CheckpointError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// The chain no longer holds the checkpointed head: events were removed or replaced.
-    HeadMissing {
-        clinic_id: Uuid,
-        seq: i64,
-    },
+    HeadMissing { clinic_id: Uuid, seq: i64 },
     /// A clinic in `clinics` has no audit chain at all.
-    NoChain {
-        clinic_id: Uuid,
-    },
+    NoChain { clinic_id: Uuid },
 }
 
 impl Finding {
@@ -104,7 +99,11 @@ impl Checkpoint {
         bytes
     }
 
-    fn mac(kek: &Kek, taken_at: DateTime<Utc>, heads: &BTreeMap<String, Head>) -> hmac::Hmac<sha2::Sha256> {
+    fn mac(
+        kek: &Kek,
+        taken_at: DateTime<Utc>,
+        heads: &BTreeMap<String, Head>,
+    ) -> hmac::Hmac<sha2::Sha256> {
         let mut mac = kek.derive(KEY_PURPOSE);
         mac.update(&Self::signed_bytes(taken_at, heads));
         mac
@@ -152,11 +151,14 @@ impl Checkpoint {
     /// Compares the chains `connection` sees with this checkpoint: each checkpointed head
     /// must still be in its clinic's chain with the same hash, and every clinic must have
     /// a chain.
-    pub async fn compare(&self, connection: &mut PgConnection) -> Result<Vec<Finding>, sqlx::Error> {
+    pub async fn compare(
+        &self,
+        connection: &mut PgConnection,
+    ) -> Result<Vec<Finding>, sqlx::Error> {
         let mut findings = Vec::new();
         for (clinic, head) in &self.heads {
-            let clinic = Uuid::parse_str(clinic)
-                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            let clinic =
+                Uuid::parse_str(clinic).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             let stored = rows::event_hash(connection, clinic, head.seq).await?;
             if stored.map(|hash| hex(&hash)).as_deref() != Some(head.hash.as_str()) {
                 findings.push(Finding::HeadMissing {
@@ -181,7 +183,7 @@ pub async fn unchained_clinics(connection: &mut PgConnection) -> Result<Vec<Find
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -203,7 +205,9 @@ mod tests {
                 hash: "ab".repeat(32),
             },
         )]);
-        let mac = hex(&Checkpoint::mac(kek, taken_at, &heads).finalize().into_bytes());
+        let mac = hex(&Checkpoint::mac(kek, taken_at, &heads)
+            .finalize()
+            .into_bytes());
         Checkpoint {
             taken_at,
             heads,
@@ -218,11 +222,17 @@ mod tests {
         assert_eq!(Checkpoint::open(&text, &kek), Ok(checkpoint(&kek)));
 
         let other = Kek::generate().unwrap();
-        assert_eq!(Checkpoint::open(&text, &other), Err(CheckpointError::Forged));
+        assert_eq!(
+            Checkpoint::open(&text, &other),
+            Err(CheckpointError::Forged)
+        );
 
         let rewound = text.replace("\"seq\":42", "\"seq\":41");
         assert_ne!(rewound, text);
-        assert_eq!(Checkpoint::open(&rewound, &kek), Err(CheckpointError::Forged));
+        assert_eq!(
+            Checkpoint::open(&rewound, &kek),
+            Err(CheckpointError::Forged)
+        );
         assert!(matches!(
             Checkpoint::open("{}", &kek),
             Err(CheckpointError::Malformed(_))

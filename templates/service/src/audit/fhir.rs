@@ -45,6 +45,8 @@ fn fhir_type(resource_type: &str) -> Option<&'static str> {
         "appointments" => Some("Appointment"),
         "notes" => Some("DocumentReference"),
         "audit_events" => Some("AuditEvent"),
+        "users" => Some("Practitioner"),
+        "clinics" => Some("Organization"),
         _ => None,
     }
 }
@@ -80,6 +82,19 @@ fn event_type(action: &str) -> (Value, Option<Value>) {
             json!({ "system": DCM, "code": "110106", "display": "Export" }),
             None,
         ),
+        "create_user" | "disable_user" | "unlock_user" => (
+            json!({ "system": DCM, "code": "110136", "display": "Security Roles Changed" }),
+            None,
+        ),
+        "seed" => (
+            json!({ "system": DCM, "code": "110107", "display": "Import" }),
+            None,
+        ),
+        "audit_checkpoint" => (
+            json!({ "system": DCM, "code": "110101", "display": "Audit Log Used" }),
+            None,
+        ),
+        "create_clinic" => (rest, Some(interaction("create"))),
         _ => (
             json!({ "system": DCM, "code": "110113", "display": "Security Alert" }),
             None,

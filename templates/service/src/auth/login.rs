@@ -182,15 +182,26 @@ fn may_sign_in(account: &Account) -> bool {
     true
 }
 
-/// The account's TOTP secret in the clear, and the sealed form to store when it was still
-/// held in plaintext.
-fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, ApiError> {
+/// An account's TOTP secret in the clear, for one check.
+struct OpenedTotp {
+    secret: Vec<u8>,
+    /// The sealed form to store, when the secret was still held in plaintext.
+    to_seal: Option<Vec<u8>>,
+}
+
+/// Opens the account's TOTP secret with its clinic's keys.
+fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<OpenedTotp>, ApiError> {
     let row = to_uuid(account.id);
     match &account.totp {
         None => Ok(None),
         Some(StoredTotp::Sealed(sealed)) => keys
             .open(user::TOTP_SECRET, row, sealed)
-            .map(|secret| Some((secret, None)))
+            .map(|secret| {
+                Some(OpenedTotp {
+                    secret,
+                    to_seal: None,
+                })
+            })
             .map_err(|error| {
                 tracing::error!(user_id = %account.id, %error, "a sealed TOTP secret does not open");
                 ApiError::Internal
@@ -199,7 +210,10 @@ fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<(Vec<u8>, Op
             let sealed = keys
                 .seal(user::TOTP_SECRET, row, secret)
                 .map_err(|_| ApiError::Internal)?;
-            Ok(Some((secret.clone(), Some(sealed))))
+            Ok(Some(OpenedTotp {
+                secret: secret.clone(),
+                to_seal: Some(sealed),
+            }))
         }
     }
 }
@@ -252,8 +266,8 @@ pub async fn complete_mfa(
         .for_clinic(tx, to_uuid(account.clinic_id))
         .await?;
     let secret = open_totp(&keys, &account)?;
-    let accepted = secret.as_ref().and_then(|(secret, _)| {
-        totp::accept(secret, &request.code, now, account.totp_last_step)
+    let accepted = secret.as_ref().and_then(|opened| {
+        totp::accept(&opened.secret, &request.code, now, account.totp_last_step)
     });
     let recorded = match accepted {
         Some(step) => user::record_totp_step(tx, account.id, step).await?,
@@ -270,7 +284,7 @@ pub async fn complete_mfa(
         tracing::info!(user_id = %account.id, "mfa refused");
         return Err(ApiError::Unauthorized);
     }
-    if let Some((_, Some(sealed))) = &secret {
+    if let Some(sealed) = secret.as_ref().and_then(|opened| opened.to_seal.as_ref()) {
         user::seal_totp_secret(tx, account.id, sealed).await?;
     }
     signed_in(tx, account.id, &pair, meta).await?;

@@ -85,7 +85,10 @@ const MIN_CONTEXT_WORD: usize = 4;
 /// Whether `password` may be set: long enough, not too long, not a common password, and
 /// not built from the account's own context. There are no composition rules (NIST SP
 /// 800-63B 5.1.1.2).
-pub fn check_new(password: &Password, context: &PasswordContext<'_>) -> Result<(), PasswordRejected> {
+pub fn check_new(
+    password: &Password,
+    context: &PasswordContext<'_>,
+) -> Result<(), PasswordRejected> {
     let chars = password.expose().chars().count();
     if chars < MIN_CHARS {
         return Err(PasswordRejected::TooShort);
@@ -338,7 +341,10 @@ mod tests {
             Ok(())
         );
         assert_eq!(check_new_anywhere(&Password::new("ü".repeat(12))), Ok(()));
-        assert_eq!(check_new_anywhere(&Password::new("x".repeat(MAX_CHARS))), Ok(()));
+        assert_eq!(
+            check_new_anywhere(&Password::new("x".repeat(MAX_CHARS))),
+            Ok(())
+        );
     }
 
     #[test]

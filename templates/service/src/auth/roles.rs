@@ -223,7 +223,10 @@ mod tests {
     fn every_role_that_reads_phi_needs_mfa_under_every_answer() {
         for role in Role::ALL {
             if role.reads_phi() {
-                assert!(role.requires_mfa(), "{role} reads PHI without a second factor");
+                assert!(
+                    role.requires_mfa(),
+                    "{role} reads PHI without a second factor"
+                );
             }
         }
         // Auditors read break-glass reasons, which are PHI.

@@ -79,10 +79,7 @@ fn digest(purpose: &str, parts: &[&[u8]]) -> [u8; 32] {
 /// The throttle key of `email` from `address`'s network, hex.
 pub fn pair_key(email: &str, address: IpAddr) -> String {
     let network = network(address).to_string();
-    crate::auth::session::hex(&digest(
-        "sign-in",
-        &[email.as_bytes(), network.as_bytes()],
-    ))
+    crate::auth::session::hex(&digest("sign-in", &[email.as_bytes(), network.as_bytes()]))
 }
 
 /// The key of `address`'s network, for the rate limit and an account's usual network.

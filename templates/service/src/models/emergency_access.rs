@@ -69,8 +69,9 @@ impl BreakGlassRequest {
         if (MIN_REASON_CHARS..=MAX_REASON_CHARS).contains(&chars) {
             Ok(Phi::new(reason))
         } else {
-            Err(ApiError::Invalid(
-                "reason: 20 to 2000 characters saying why the emergency needs this patient",
+            Err(ApiError::invalid_field(
+                "reason",
+                "must be 20 to 2000 characters saying why the emergency needs this patient",
             ))
         }
     }

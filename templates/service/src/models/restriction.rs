@@ -80,7 +80,7 @@ pub async fn restrict(
     members.sort_unstable();
     members.dedup();
     if members.len() > MAX_CARE_TEAM {
-        return Err(ApiError::Invalid("care_team: at most 100 accounts"));
+        return Err(ApiError::invalid_field("care_team", "must hold at most 100 accounts"));
     }
     let clinicians = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM users
@@ -90,8 +90,9 @@ pub async fn restrict(
     .fetch_one(&mut *tx)
     .await?;
     if usize::try_from(clinicians).ok() != Some(members.len()) {
-        return Err(ApiError::Invalid(
-            "care_team: only active clinicians of this clinic",
+        return Err(ApiError::invalid_field(
+            "care_team",
+            "must hold only active clinicians of this clinic",
         ));
     }
     let patient = to_uuid(patient);

@@ -116,8 +116,10 @@ async fn break_glass(
         // An id that names no patient of the clinic: possibly someone probing for
         // patients they cannot see (compliance/risk-analysis.md).
         caller
-            .record(&[Event::new(AuditAction::Probe, Outcome::Failure)
-                .on(Resource::Patients.table(), Some(to_uuid(request.patient_id)))])
+            .record(&[Event::new(AuditAction::Probe, Outcome::Failure).on(
+                Resource::Patients.table(),
+                Some(to_uuid(request.patient_id)),
+            )])
             .await?;
     }
     // HIPAA 164.312(b): the grant commits with its break_glass event, or neither does.

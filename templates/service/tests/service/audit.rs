@@ -316,7 +316,10 @@ async fn audit_tamper_is_detected() {
     let report: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["clinics"][0]["clinic_id"], json!(clinic.to_string()));
     assert_eq!(report["clinics"][0]["broken"]["seq"], json!(tampered.seq));
-    assert_eq!(report["clinics"][0]["broken"]["event_id"], json!(tampered.id));
+    assert_eq!(
+        report["clinics"][0]["broken"]["event_id"],
+        json!(tampered.id)
+    );
 
     // Removing the newest events is caught by the chain head.
     let last = events(&app)
@@ -340,7 +343,10 @@ async fn audit_tamper_is_detected() {
     let (code, report) = verify_audit(&app.db);
     assert_eq!(code, 1);
     let report: Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(report["clinics"][0]["broken"]["reason"], json!("head_mismatch"));
+    assert_eq!(
+        report["clinics"][0]["broken"]["reason"],
+        json!("head_mismatch")
+    );
 }
 
 #[tokio::test]
@@ -745,12 +751,24 @@ async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
 
     let work = tempfile_dir();
     let file = work.join("checkpoint.json");
-    let (code, _) = owner_command(&app.db, &["audit-checkpoint", "--out", file.to_str().unwrap()]);
+    let (code, _) = owner_command(
+        &app.db,
+        &["audit-checkpoint", "--out", file.to_str().unwrap()],
+    );
     assert_eq!(code, 0);
     let checkpoint: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert!(checkpoint["heads"][clinic.to_string()]["seq"].as_i64().unwrap() > 1);
+    assert!(
+        checkpoint["heads"][clinic.to_string()]["seq"]
+            .as_i64()
+            .unwrap()
+            > 1
+    );
     assert_eq!(
-        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]).0,
+        owner_command(
+            &app.db,
+            &["verify-audit", "--checkpoint", file.to_str().unwrap()]
+        )
+        .0,
         0
     );
 
@@ -788,8 +806,10 @@ async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
     assert_eq!(no_chain[0]["clinic_id"], json!(other.to_string()));
 
     // ...and the checkpoint names the clinic that was cut back.
-    let (code, report) =
-        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]);
+    let (code, report) = owner_command(
+        &app.db,
+        &["verify-audit", "--checkpoint", file.to_str().unwrap()],
+    );
     assert_eq!(code, 1);
     let report: Value = serde_json::from_str(&report).unwrap();
     let findings = report["checkpoint"]["findings"].as_array().unwrap();
@@ -806,7 +826,11 @@ async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
         .replacen("\"seq\": ", "\"seq\": 1", 1);
     std::fs::write(&file, edited).unwrap();
     assert_eq!(
-        owner_command(&app.db, &["verify-audit", "--checkpoint", file.to_str().unwrap()]).0,
+        owner_command(
+            &app.db,
+            &["verify-audit", "--checkpoint", file.to_str().unwrap()]
+        )
+        .0,
         1
     );
 }
@@ -923,18 +947,21 @@ async fn refusals_and_possible_probes_are_on_the_record() {
         "{events:#?}"
     );
     assert!(
-        events
-            .iter()
-            .any(|e| e.action == "probe" && e.resource_type.as_deref() == Some("patients")
-                && e.resource_id.is_none()),
+        events.iter().any(|e| e.action == "probe"
+            && e.resource_type.as_deref() == Some("patients")
+            && e.resource_id.is_none()),
         "{events:#?}"
     );
     let staff_id = Some(staff.id.to_string());
-    assert!(events
-        .iter()
-        .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == staff_id));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == staff_id)
+    );
     let disabled_id = Some(disabled.id.to_string());
-    assert!(events
-        .iter()
-        .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == disabled_id));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "login_failed" && e.outcome == "denied" && e.actor == disabled_id)
+    );
 }

@@ -120,13 +120,12 @@ async fn service_role_without_clinic_context_sees_zero_rows() {
     let (app, ..) = populated().await;
     let mut service = TestDb::connect(&app.db.service).await;
     for (name, rls, _) in tables(&app.db).await {
-        let readable: bool = sqlx::query_scalar(
-            "SELECT has_table_privilege(current_user, $1, 'SELECT')",
-        )
-        .bind(&name)
-        .fetch_one(&mut service)
-        .await
-        .unwrap();
+        let readable: bool =
+            sqlx::query_scalar("SELECT has_table_privilege(current_user, $1, 'SELECT')")
+                .bind(&name)
+                .fetch_one(&mut service)
+                .await
+                .unwrap();
         if !rls || !readable {
             continue;
         }

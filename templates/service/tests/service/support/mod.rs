@@ -238,6 +238,7 @@ impl TestApp {
             hasher: PasswordHasher::new(2),
             sessions: SessionPolicy::from_config(&config),
             behind_tls_proxy: false,
+            environment: config.environment,
             cors_allowed_origins: Vec::new(),
             keyring: std::sync::Arc::new(Keyring::new(config.keks.clone())),
             egress: std::sync::Arc::new(
