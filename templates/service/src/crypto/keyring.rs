@@ -1,20 +1,21 @@
 //! The key ring: each clinic's keys, unwrapped once and kept in memory for a while, so a
 //! request pays for AES-GCM and HMAC, not for a key lookup and an unwrap.
 //!
-//! A clinic's first keys are made the first time it needs them, in a transaction of
-//! their own that commits before any value is sealed with them: a key that could roll back
-//! with the request that made it would leave values no key opens.
+//! A clinic's first keys are made the first time it needs them, in the transaction of the
+//! request that needs them: a request never holds one pooled connection while it waits
+//! for another, so a full pool cannot deadlock. The keys commit or roll back with the
+//! values sealed under them, and are cached only once committed: a key that rolled back
+//! must never seal a value another transaction commits.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::{ClinicKeys, CryptoError, KEY_LEN, KekRing, random_bytes};
-use crate::db;
-use crate::models::ids::from_uuid;
 use crate::models::tenant_key::{self, Purpose, WrappedKey};
 
 /// How long unwrapped keys are kept before they are read again: the time a service
@@ -55,11 +56,11 @@ impl Keyring {
         }
     }
 
-    /// The keys of `clinic_id`, read with `tx` (scoped to that clinic), created through
-    /// `pool` if the clinic has none yet.
+    /// The keys of `clinic_id`, read with `tx` (scoped to that clinic), and created in
+    /// `tx` if the clinic has none yet. Keys this call creates are not cached: they exist
+    /// only if `tx` commits, and the next request reads them back.
     pub async fn for_clinic(
         &self,
-        pool: &PgPool,
         tx: &mut PgConnection,
         clinic_id: Uuid,
     ) -> Result<Arc<ClinicKeys>, KeyError> {
@@ -67,12 +68,13 @@ impl Keyring {
             return Ok(keys);
         }
         let mut stored = tenant_key::of_clinic(tx, clinic_id).await?;
+        let mut created = false;
         if !has_both(&stored) {
-            self.create(pool, clinic_id, &stored).await?;
+            created = self.create(tx, clinic_id, &stored).await?;
             stored = tenant_key::of_clinic(tx, clinic_id).await?;
         }
         let keys = Arc::new(self.unwrap_all(clinic_id, &stored)?);
-        if let Ok(mut cache) = self.cache.write() {
+        if !created && let Ok(mut cache) = self.cache.write() {
             cache.insert(clinic_id, (Instant::now(), Arc::clone(&keys)));
         }
         Ok(keys)
@@ -84,24 +86,25 @@ impl Keyring {
         (loaded.elapsed() < CACHE_TTL).then(|| Arc::clone(keys))
     }
 
-    /// Makes the keys `stored` lacks, wrapped under the current KEK, and commits them.
+    /// Adds the keys `stored` lacks, wrapped under the current KEK, in `tx`; whether it
+    /// added any. When a concurrent first request has added one already, the insert waits
+    /// for that request to end and keeps its key if it committed. The purposes go in one
+    /// order, so two first requests never wait on each other in a cycle.
     async fn create(
         &self,
-        pool: &PgPool,
+        tx: &mut PgConnection,
         clinic_id: Uuid,
         stored: &[WrappedKey],
-    ) -> Result<(), KeyError> {
-        let mut tx = db::begin_scoped(pool, from_uuid(clinic_id), None).await?;
+    ) -> Result<bool, KeyError> {
+        let mut added = false;
         for purpose in [Purpose::Data, Purpose::BlindIndex] {
             if stored.iter().any(|key| key.purpose == purpose) {
                 continue;
             }
             let key = self.new_wrapped(clinic_id, purpose, 1)?;
-            // A concurrent first request may have made it: then that one stands.
-            tenant_key::insert(&mut tx, &key).await?;
+            added |= tenant_key::insert(tx, &key).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        Ok(added)
     }
 
     /// A fresh random key of `purpose` and `version`, wrapped under the current KEK.
@@ -111,8 +114,8 @@ impl Keyring {
         purpose: Purpose,
         version: u32,
     ) -> Result<WrappedKey, CryptoError> {
-        let mut key = [0; KEY_LEN];
-        random_bytes(&mut key)?;
+        let mut key = Zeroizing::new([0; KEY_LEN]);
+        random_bytes(key.as_mut_slice())?;
         Ok(WrappedKey {
             clinic_id,
             purpose,
@@ -125,8 +128,9 @@ impl Keyring {
         })
     }
 
-    /// The raw key inside `stored`, with whichever KEK of the ring wrapped it.
-    pub fn unwrap(&self, stored: &WrappedKey) -> Result<[u8; KEY_LEN], CryptoError> {
+    /// The raw key inside `stored`, with whichever KEK of the ring wrapped it; wiped when
+    /// dropped.
+    pub fn unwrap(&self, stored: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
         let kek = self
             .keks
             .by_id(&stored.kek_id)
@@ -166,6 +170,7 @@ impl Keyring {
             }
         }
         let index = index.ok_or(KeyError::Missing)?;
+        let data = data.iter().map(|(version, raw)| (*version, &**raw));
         ClinicKeys::new(clinic_id, data, &index).ok_or(KeyError::Missing)
     }
 }

@@ -15,7 +15,10 @@
 //!   decrypting to someone else's data;
 //! - exact-match searches use **blind indexes**: HMAC-SHA256 of the normalized value
 //!   under the clinic's separate blind-index key, per column, so equal values can be found
-//!   without the database learning them.
+//!   without the database learning them;
+//! - unwrapped keys are wiped from memory when dropped ([`ClinicKeys`], [`Kek`]; NIST SP
+//!   800-57 Part 1: keys are destroyed once no longer needed), so a crash dump or a
+//!   reused allocation shows no key of a clinic whose keys were evicted.
 //!
 //! [`keyring`] loads (and creates) the keys of a clinic, [`rotation`] re-wraps them under
 //! a new KEK without downtime (`rotate-keys`).
@@ -28,6 +31,7 @@ use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 pub mod kek;
 pub mod keyring;
@@ -94,33 +98,44 @@ impl Field {
 }
 
 /// One clinic's keys, unwrapped: every data key version (to open) and the current one (to
-/// seal), and the blind-index key.
+/// seal), and the blind-index key. Every key in it is wiped when it is dropped (NIST SP
+/// 800-57 Part 1): the AES key schedules by aes-gcm's `zeroize`, the blind-index key by
+/// [`Zeroizing`]; there is no `Debug` to print them.
 pub struct ClinicKeys {
     clinic_id: Uuid,
     current: u32,
     data: BTreeMap<u32, Aes256Gcm>,
-    index: Hmac<Sha256>,
+    index_key: Zeroizing<[u8; KEY_LEN]>,
 }
 
+// Each key the struct holds wipes itself on drop (asserted at compile time below), so the
+// struct does; the clinic id and version number are not secret.
+impl ZeroizeOnDrop for ClinicKeys {}
+
+const _: () = {
+    const fn wipes_on_drop<T: ZeroizeOnDrop>() {}
+    wipes_on_drop::<Aes256Gcm>();
+    wipes_on_drop::<Zeroizing<[u8; KEY_LEN]>>();
+};
+
 impl ClinicKeys {
-    /// Keys from their raw bytes. `data` must hold at least one version; the highest seals.
-    pub fn new(
+    /// Keys from their raw bytes, which the caller keeps and wipes. `data` must hold at
+    /// least one version; the highest seals.
+    pub fn new<'k>(
         clinic_id: Uuid,
-        data: impl IntoIterator<Item = (u32, [u8; KEY_LEN])>,
+        data: impl IntoIterator<Item = (u32, &'k [u8; KEY_LEN])>,
         index_key: &[u8; KEY_LEN],
     ) -> Option<Self> {
         let data: BTreeMap<u32, Aes256Gcm> = data
             .into_iter()
-            .map(|(version, key)| (version, Aes256Gcm::new(&key.into())))
+            .map(|(version, key)| (version, Aes256Gcm::new(key.into())))
             .collect();
         let current = *data.keys().next_back()?;
-        // HMAC takes keys of any length; a 32-byte key never fails.
-        let index = <Hmac<Sha256> as KeyInit>::new_from_slice(index_key).ok()?;
         Some(Self {
             clinic_id,
             current,
             data,
-            index,
+            index_key: Zeroizing::new(*index_key),
         })
     }
 
@@ -230,7 +245,10 @@ impl ClinicKeys {
     /// same input gives the same 32 bytes within this clinic, nothing else does. Parts
     /// are length-prefixed, so ("ab", "c") and ("a", "bc") differ.
     pub fn blind_index(&self, field: Field, parts: &[&[u8]]) -> Vec<u8> {
-        let mut mac = self.index.clone();
+        // Keyed afresh from the zeroizing key; the HMAC state (key-equivalent) is wiped
+        // when dropped, by sha2's `zeroize`.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.index_key.as_slice())
+            .expect("HMAC takes keys of any length");
         mac.update(field.table.as_bytes());
         mac.update(b".");
         mac.update(field.column.as_bytes());
@@ -250,7 +268,7 @@ mod tests {
     const FAMILY: Field = Field::new("patients", "family_name");
 
     fn keys(clinic: Uuid) -> ClinicKeys {
-        ClinicKeys::new(clinic, [(1, [1; KEY_LEN])], &[9; KEY_LEN]).unwrap()
+        ClinicKeys::new(clinic, [(1, &[1; KEY_LEN])], &[9; KEY_LEN]).unwrap()
     }
 
     #[test]
@@ -277,7 +295,7 @@ mod tests {
         );
         assert_eq!(keys.open(FAMILY, row, &sealed), Err(CryptoError::Open));
         let other_clinic =
-            ClinicKeys::new(Uuid::new_v4(), [(1, [1; KEY_LEN])], &[9; KEY_LEN]).unwrap();
+            ClinicKeys::new(Uuid::new_v4(), [(1, &[1; KEY_LEN])], &[9; KEY_LEN]).unwrap();
         assert_eq!(
             other_clinic.open(NAME, row, &sealed),
             Err(CryptoError::Open)
@@ -304,7 +322,7 @@ mod tests {
         assert_eq!(&sealed[..5], &[FORMAT_V1, 0, 0, 0, 1]);
         let rotated = ClinicKeys::new(
             clinic,
-            [(1, [1; KEY_LEN]), (2, [2; KEY_LEN])],
+            [(1, &[1; KEY_LEN]), (2, &[2; KEY_LEN])],
             &[9; KEY_LEN],
         )
         .unwrap();
@@ -339,7 +357,20 @@ mod tests {
             keys.blind_index(NAME, &[b"ab", b"c"]),
             keys.blind_index(NAME, &[b"a", b"bc"])
         );
-        let other = ClinicKeys::new(Uuid::new_v4(), [(1, [1; KEY_LEN])], &[8; KEY_LEN]).unwrap();
+        let other = ClinicKeys::new(Uuid::new_v4(), [(1, &[1; KEY_LEN])], &[8; KEY_LEN]).unwrap();
         assert_ne!(index, other.blind_index(NAME, &[b"anna"]));
+    }
+
+    /// Checked by the compiler: a key type that stopped wiping itself would not build.
+    fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+
+    #[test]
+    fn key_material_is_wiped_when_dropped() {
+        wiped_on_drop::<Kek>();
+        wiped_on_drop::<ClinicKeys>();
+        // What the key ring unwraps and hands to `ClinicKeys::new`.
+        wiped_on_drop::<Zeroizing<[u8; KEY_LEN]>>();
+        // The HMAC's inner and outer SHA-256 states are the blind-index key in another form.
+        wiped_on_drop::<<Sha256 as hmac::digest::block_api::EagerHash>::Core>();
     }
 }

@@ -22,14 +22,19 @@
 //! - `failure`, after a `success`: the exchange did not complete (unreachable, timed out,
 //!   redirected, answer too large). The request may have reached the vendor.
 //!
-//! The events are written in the client's own transaction, scoped to the clinic of the
-//! [`AuditContext`], and committed before `send` returns. Not in the caller's
-//! transaction, because a send cannot be rolled back: an event that rolled back with the
-//! caller's work (or with the early return of a refused send) would erase the record of a
-//! disclosure or of a refused one. Events are chained as their transaction commits, so a
-//! caller's open transaction holds no lock on the chain and a send may come from inside
-//! it; while other commits of the clinic hold the chain, the client waits at most
-//! [`EgressClient::audit_lock_timeout`] and then fails closed ([`EgressError::Audit`]).
+//! A send is a commit point: [`EgressClient::send`] takes the caller's transaction (the
+//! request's, scoped to the clinic of the [`AuditContext`]), appends the `denied` or
+//! `success` event to it and commits it before it answers or sends anything. So the record
+//! of a disclosure or of a refusal cannot roll back with the caller's work, the caller's
+//! own access (the read of what it sends, with its audit events) is on the record before
+//! the data leaves, and the request never holds one pooled connection while it waits for
+//! another: with every connection held by a request waiting for a second one, the pool
+//! would deadlock. A caller with more to do afterwards begins a new transaction. The
+//! `failure` event is written in a transaction of its own, once the caller's connection
+//! is back in the pool. Events are chained as their transaction commits; while other
+//! commits of the clinic hold the chain, the commit waits at most
+//! [`EgressClient::audit_lock_timeout`] and then fails closed ([`EgressError::Audit`]),
+//! rolling the caller's transaction back with it.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -42,7 +47,7 @@ use sqlx::PgPool;
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome};
 use crate::config::DATA_RESIDENCY;
-use crate::db;
+use crate::db::{self, Tx};
 
 pub mod vendors;
 
@@ -127,7 +132,8 @@ pub enum Refusal {
 /// Why a send did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum EgressError {
-    /// Refused by the rules; nothing was sent, and the refusal is on the audit trail.
+    /// Refused by the rules; nothing was sent, and the refusal is on the audit trail,
+    /// committed with the caller's transaction.
     #[error("sending to vendor `{vendor}` is refused: {refusal}")]
     Refused { vendor: String, refusal: Refusal },
     /// The vendor answered 3xx, which is not followed.
@@ -144,7 +150,8 @@ pub enum EgressError {
     },
     #[error("vendor `{vendor}` answered with more than {MAX_RESPONSE_BYTES} bytes")]
     ResponseTooLarge { vendor: String },
-    /// The audit event could not be written, so nothing was sent.
+    /// The audit event could not be written, so nothing was sent (and the caller's
+    /// transaction rolled back).
     #[error("the egress audit event could not be written, so nothing was sent: {0}")]
     Audit(#[source] sqlx::Error),
     #[error("the egress HTTP client cannot be built: {0}")]
@@ -221,7 +228,7 @@ pub struct EgressClient {
 
 impl EgressClient {
     /// The service's client: the list shipped in this build, HTTPS only. `pool` is the
-    /// service role's, for the audit events.
+    /// service role's, for the `failure` events written after the caller's transaction.
     pub fn new(pool: PgPool) -> Result<Self, EgressError> {
         Self::with_vendors(pool, Vendors::shipped()?, Transport::Https)
     }
@@ -275,9 +282,12 @@ impl EgressClient {
 
     /// Sends `request` if the rules allow it, on behalf of `context` (whose clinic's
     /// audit trail records the attempt, and whose time decides whether an agreement is
-    /// in force). Returns the vendor's answer, whatever its status, except a redirect.
+    /// in force). `tx` is the caller's transaction, scoped to that clinic: the attempt is
+    /// recorded in it and it is committed before anything is sent (see the module docs).
+    /// Returns the vendor's answer, whatever its status, except a redirect.
     pub async fn send(
         &self,
+        tx: Tx,
         context: &AuditContext,
         request: EgressRequest,
     ) -> Result<EgressResponse, EgressError> {
@@ -297,7 +307,7 @@ impl EgressClient {
                     .map_or(UNLISTED_VENDOR, Vendor::audit_label);
                 tracing::warn!(vendor = %name, reason = %refusal, "egress refused");
                 // HIPAA 164.312(b): the refusal is committed before the caller hears of it.
-                self.record(context, label, Outcome::Denied)
+                self.commit_with(tx, context, label, Outcome::Denied)
                     .await
                     .map_err(EgressError::Audit)?;
                 return Err(EgressError::Refused {
@@ -306,8 +316,9 @@ impl EgressClient {
                 });
             }
         };
-        // No disclosure without its record: committed before anything is sent.
-        self.record(context, label, Outcome::Success)
+        // HIPAA 164.312(b): no disclosure without its record, committed before anything is
+        // sent, and the caller's connection back in the pool before the exchange.
+        self.commit_with(tx, context, label, Outcome::Success)
             .await
             .map_err(EgressError::Audit)?;
         let mut outgoing = self.http.request(method, url).headers(headers);
@@ -319,7 +330,7 @@ impl EgressClient {
             Ok(response) => tracing::info!(vendor = %name, status = %response.status, "egress"),
             Err(error) => {
                 tracing::warn!(vendor = %name, %error, "egress failed");
-                if let Err(audit_error) = self.record(context, label, Outcome::Failure).await {
+                if let Err(audit_error) = self.record_failure(context, label).await {
                     tracing::error!(vendor = %name, error = %audit_error, "egress failure not audited");
                 }
             }
@@ -358,17 +369,16 @@ impl EgressClient {
         Ok((vendor.audit_label(), url))
     }
 
-    /// Appends one `egress` event for `context`'s clinic in a transaction of its own, and
-    /// commits it.
-    async fn record(
+    /// Appends one `egress` event for `context`'s clinic to `tx`, and commits it.
+    async fn commit_with(
         &self,
+        mut tx: Tx,
         context: &AuditContext,
         label: &'static str,
         outcome: Outcome,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = db::begin_scoped(&self.pool, context.clinic, context.actor).await?;
-        // Transaction-local, like the clinic scope: the pooled connection's next user
-        // waits as long as it normally would.
+        // Transaction-local, like the clinic scope: it bounds this commit's wait for the
+        // clinic's chain, and the pooled connection's next user waits as it would.
         let lock_timeout = format!("{}ms", self.audit_lock_timeout.as_millis().max(1));
         sqlx::query_scalar!(
             r#"SELECT set_config('lock_timeout', $1, true) AS "lock_timeout!""#,
@@ -379,6 +389,17 @@ impl EgressClient {
         let event = Event::new(AuditAction::Egress, outcome).on(label, None);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await
+    }
+
+    /// Records that a permitted exchange did not complete, in a transaction of its own:
+    /// the caller's was committed before the send, so no other connection is held now.
+    async fn record_failure(
+        &self,
+        context: &AuditContext,
+        label: &'static str,
+    ) -> Result<(), sqlx::Error> {
+        let tx = db::begin_scoped(&self.pool, context.clinic, context.actor).await?;
+        self.commit_with(tx, context, label, Outcome::Failure).await
     }
 }
 

@@ -5,8 +5,8 @@
 //! The vendors are local servers on 127.0.0.1, reached over plain HTTP by a client built
 //! with `Transport::HttpsAndLoopbackHttp`; the service's own client speaks HTTPS only.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,6 +16,7 @@ use axum::response::Redirect;
 use axum::routing::{any, post};
 use chrono::Days;
 use phi_guard::{Phi, SafeUrl};
+use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
@@ -24,7 +25,7 @@ use ::service::audit::{Event, Outcome, RequestMeta};
 use ::service::auth::Role;
 use ::service::clock::Clock;
 use ::service::config::DATA_RESIDENCY;
-use ::service::db::{self, SERVICE_ROLE};
+use ::service::db::{self, SERVICE_ROLE, Tx};
 use ::service::egress::{
     EgressClient, EgressError, EgressRequest, EgressResponse, Refusal, Transport, UNLISTED_VENDOR,
     Vendors,
@@ -33,26 +34,40 @@ use ::service::egress::{
 use crate::support::{LOOPBACK, TestApp, TestDb, sqlstate};
 
 /// A local HTTP server counting the requests it receives.
-struct Endpoint {
+pub(crate) struct Endpoint {
     port: u16,
     hits: Arc<AtomicUsize>,
+    /// The reads and sends (action, outcome) committed when the last request arrived.
+    committed_on_arrival: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Endpoint {
-    /// A vendor endpoint: `POST /ingest` answers 200 with the body it received.
-    async fn echo() -> Self {
+    /// A vendor endpoint: `POST /ingest` answers 200 with the body it received, after
+    /// reading, as the superuser `admin` on a connection of its own, which audit events
+    /// were committed by the time the data arrived.
+    async fn echo(admin: &PgConnectOptions) -> Self {
         let hits = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&hits);
+        let committed_on_arrival = Arc::new(Mutex::new(Vec::new()));
+        let (counter, witness, admin) = (
+            Arc::clone(&hits),
+            Arc::clone(&committed_on_arrival),
+            admin.clone(),
+        );
         let router = Router::new().route(
             "/ingest",
             post(move |body: Bytes| {
                 counter.fetch_add(1, Ordering::SeqCst);
-                async move { body }
+                let (witness, admin) = (Arc::clone(&witness), admin.clone());
+                async move {
+                    *witness.lock().unwrap() = committed_events(&admin).await;
+                    body
+                }
             }),
         );
         Self {
             port: serve(router).await,
             hits,
+            committed_on_arrival,
         }
     }
 
@@ -71,16 +86,21 @@ impl Endpoint {
         Self {
             port: serve(router).await,
             hits,
+            committed_on_arrival: Arc::default(),
         }
     }
 
-    fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    fn committed_on_arrival(&self) -> Vec<(String, String)> {
+        self.committed_on_arrival.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.1:<port>/ingest`. A `SafeUrl` base is static text: this one is
     /// leaked, once per test.
-    fn url(&self) -> SafeUrl {
+    pub(crate) fn url(&self) -> SafeUrl {
         SafeUrl::new(format!("http://127.0.0.1:{}/ingest", self.port).leak())
     }
 }
@@ -92,7 +112,20 @@ async fn serve(router: Router) -> u16 {
     port
 }
 
-const SIGNED: &str = "Synthetic Transcription";
+/// The reads and sends committed so far (action, outcome), as the superuser `admin`
+/// sees them on a connection of its own.
+async fn committed_events(admin: &PgConnectOptions) -> Vec<(String, String)> {
+    let mut admin = TestDb::connect(admin).await;
+    sqlx::query_as(
+        "SELECT action, outcome FROM audit_events WHERE action IN ('read', 'egress')
+         ORDER BY clinic_id, seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+}
+
+pub(crate) const SIGNED: &str = "Synthetic Transcription";
 const UNSIGNED: &str = "Unsigned Archive";
 const NOT_YET_SIGNED: &str = "Not Yet Signed Labs";
 const OFFSHORE: &str = "Offshore Analytics";
@@ -100,18 +133,22 @@ const REDIRECTING: &str = "Redirecting Imaging";
 
 /// One service with a clinic, a clinician acting, a vendor endpoint, an unlisted one, and
 /// a vendor list naming the first.
-struct Fixture {
-    app: TestApp,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
     context: AuditContext,
-    vendor: Endpoint,
+    pub(crate) vendor: Endpoint,
     elsewhere: Endpoint,
     redirector: Endpoint,
-    client: EgressClient,
+    pub(crate) client: EgressClient,
 }
 
 impl Fixture {
     async fn new() -> Self {
-        let app = TestApp::new().await;
+        Self::with_app(TestApp::new().await).await
+    }
+
+    /// The fixture on `app`.
+    pub(crate) async fn with_app(app: TestApp) -> Self {
         let clinic = app.clinic("Synthetic Clinic").await;
         let user = app.user(clinic, Role::Clinician).await;
         let context = AuditContext {
@@ -124,8 +161,8 @@ impl Fixture {
             }),
             at: app.clock.now(),
         };
-        let vendor = Endpoint::echo().await;
-        let elsewhere = Endpoint::echo().await;
+        let vendor = Endpoint::echo(&app.db.admin).await;
+        let elsewhere = Endpoint::echo(&app.db.admin).await;
         let redirector = Endpoint::redirecting_to(elsewhere.url().into_string()).await;
         let tomorrow = app.clock.now().date_naive() + Days::new(1);
         let (port, redirector_port) = (vendor.port, redirector.port);
@@ -197,14 +234,25 @@ dpa = 2025-01-31
         Ok(response.body.into_exposed())
     }
 
-    /// Sends a synthetic dictation with `client`, as the fixture's clinician.
-    async fn send_with(
+    /// A transaction of the fixture's clinician, as a request of theirs holds.
+    pub(crate) async fn request_tx(&self) -> Tx {
+        db::begin_scoped(&self.app.pool, self.context.clinic, self.context.actor)
+            .await
+            .unwrap()
+    }
+
+    /// Sends a synthetic dictation with `client`, from a request of the fixture's
+    /// clinician.
+    pub(crate) async fn send_with(
         &self,
         client: &EgressClient,
         vendor: &str,
         url: SafeUrl,
     ) -> Result<EgressResponse, EgressError> {
-        client.send(&self.context, Self::request(vendor, url)).await
+        let tx = self.request_tx().await;
+        client
+            .send(tx, &self.context, Self::request(vendor, url))
+            .await
     }
 
     /// Sends to the vendor endpoint as `vendor` with `client`, which must refuse: nothing
@@ -260,6 +308,11 @@ async fn a_listed_signed_vendor_in_region_receives_the_data_on_the_record() {
     assert_eq!(
         fixture.egress_events().await,
         [("success".to_owned(), SIGNED.to_owned())]
+    );
+    // On the record before the data arrived, not after.
+    assert_eq!(
+        fixture.vendor.committed_on_arrival(),
+        [("egress".to_owned(), "success".to_owned())]
     );
     // The events extend the clinic's hash chain like any other.
     let mut owner = TestDb::connect(&fixture.app.db.owner).await;
@@ -375,13 +428,40 @@ async fn a_send_the_audit_trail_cannot_record_is_not_made() {
 }
 
 #[tokio::test]
-async fn a_send_from_a_transaction_that_recorded_events_does_not_wait_on_it() {
+async fn a_request_and_its_disclosure_are_on_the_record_before_the_data_leaves() {
     let fixture = Fixture::new().await;
-    // Events are chained when their transaction commits: one still open holds no lock
-    // on the clinic's chain, so a send from inside it goes out (and is recorded).
-    let mut open = db::begin_scoped(&fixture.app.pool, fixture.context.clinic, None)
+    // A request reads what it sends, on the record in its transaction, then sends from
+    // it: the send commits the read with the disclosure before the data leaves, and it
+    // cannot roll back once the data is gone.
+    let mut request = fixture.request_tx().await;
+    let read = Event::new(AuditAction::Read, Outcome::Success);
+    audit::record(&mut request, &fixture.context, &[read])
         .await
         .unwrap();
+    let result = fixture
+        .client
+        .send(
+            request,
+            &fixture.context,
+            Fixture::request(SIGNED, fixture.vendor.url()),
+        )
+        .await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        fixture.vendor.committed_on_arrival(),
+        [
+            ("read".to_owned(), "success".to_owned()),
+            ("egress".to_owned(), "success".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_send_does_not_wait_on_another_open_transaction_of_the_clinic() {
+    let fixture = Fixture::new().await;
+    // Events are chained when their transaction commits: another request's, still
+    // open, holds no lock on the clinic's chain, so the send goes out (and is recorded).
+    let mut open = fixture.request_tx().await;
     audit::record(
         &mut open,
         &fixture.context,
@@ -430,7 +510,11 @@ async fn untrusted_tls_endpoint() -> Endpoint {
             }
         }
     });
-    Endpoint { port, hits }
+    Endpoint {
+        port,
+        hits,
+        committed_on_arrival: Arc::default(),
+    }
 }
 
 #[tokio::test]

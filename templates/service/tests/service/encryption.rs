@@ -11,8 +11,11 @@ use sqlx::Connection;
 
 use ::service::auth::Role;
 use ::service::config::{KEK_VARIABLE, PREVIOUS_KEK_VARIABLE};
-use ::service::crypto::{Kek, KekRing, Keyring};
+use ::service::crypto::{Field, Kek, KekRing, Keyring};
+use ::service::db;
+use ::service::models::ids::to_uuid;
 use ::service::models::tenant_key;
+use uuid::Uuid;
 
 use crate::support::{TestApp, TestDb, sqlstate};
 
@@ -288,8 +291,40 @@ async fn the_key_encryption_key_and_the_data_keys_are_never_in_the_database() {
     assert_eq!(stored.len(), 2, "one data key and one blind-index key");
     for key in &stored {
         let raw = keyring.unwrap(key).unwrap();
-        assert!(!seen.contains(&hex(&raw)));
+        assert!(!seen.contains(&hex(raw.as_slice())));
     }
+}
+
+#[tokio::test]
+async fn a_first_key_whose_transaction_rolled_back_never_seals_a_value() {
+    let app = TestApp::new().await;
+    let clinic = app.clinic("Synthetic Clinic").await;
+    let keyring = &app.state.keyring;
+    // A request makes the clinic's first keys in its transaction, then fails: the keys
+    // roll back with it.
+    let mut failed = db::begin_scoped(&app.pool, clinic, None).await.unwrap();
+    keyring
+        .for_clinic(&mut failed, to_uuid(clinic))
+        .await
+        .unwrap();
+    failed.rollback().await.unwrap();
+    // The next request must not seal with them from memory: its keys commit with its value.
+    let mut next = db::begin_scoped(&app.pool, clinic, None).await.unwrap();
+    let keys = keyring
+        .for_clinic(&mut next, to_uuid(clinic))
+        .await
+        .unwrap();
+    let (field, row) = (Field::new("notes", "body"), Uuid::new_v4());
+    let sealed = keys.seal_text(field, row, NOTE).unwrap();
+    next.commit().await.unwrap();
+    // Restarted, with only what the database holds, the value still opens.
+    let restarted = Keyring::new(KekRing::single(Kek::development()));
+    let mut tx = db::begin_scoped(&app.pool, clinic, None).await.unwrap();
+    let keys = restarted
+        .for_clinic(&mut tx, to_uuid(clinic))
+        .await
+        .unwrap();
+    assert_eq!(keys.open_text(field, row, &sealed).unwrap(), NOTE);
 }
 
 #[tokio::test]

@@ -30,6 +30,7 @@ mod notes;
 {%- endif %}
 mod openapi;
 mod patients;
+mod pool;
 mod request_log;
 mod seed;
 mod sessions;

@@ -41,7 +41,7 @@ async fn patients(pool: &PgPool, seeded: &Seeded) -> Vec<(String, String, String
     for clinic in &seeded.clinics {
         let mut tx = db::begin_scoped(pool, *clinic, None).await.unwrap();
         let keys = development_keys()
-            .for_clinic(pool, &mut tx, to_uuid(*clinic))
+            .for_clinic(&mut tx, to_uuid(*clinic))
             .await
             .unwrap();
         let mut page = Patients::list(&mut tx, &keys, None, 1000).await.unwrap();

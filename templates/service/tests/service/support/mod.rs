@@ -228,8 +228,13 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_pool_size(4).await
+    }
+
+    /// The service with a pool of `max_connections` (the pool-exhaustion tests).
+    pub async fn with_pool_size(max_connections: u32) -> Self {
         let db = TestDb::new().await;
-        let pool = db.service_pool(4).await;
+        let pool = db.service_pool(max_connections).await;
         let clock = ManualClock::starting_now();
         let config = Config::from_lookup(|_| None).expect("the default configuration");
         let state = AppState {
