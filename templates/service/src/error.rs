@@ -1,6 +1,10 @@
 //! What a request can fail with, and what the client is told: a status and a fixed
-//! message, never internals (SPEC 4.2.5). Database errors are logged by their SQLSTATE and
-//! constraint name only: their messages and details quote the values, which may be PHI.
+//! message, never internals (OWASP ASVS 7.4.1). Database errors are logged by their
+//! SQLSTATE and constraint name only: their messages and details quote the values, which
+//! may be PHI. A request refused for one of its fields is told which field and which rule
+//! it broke, never the value it sent.
+
+use std::borrow::Cow;
 
 use axum::{
     Json,
@@ -30,6 +34,23 @@ pub enum ApiError {
     /// The request is malformed; the message names the rule, never the value.
     #[error("invalid request: {0}")]
     Invalid(&'static str),
+    /// One field of the request breaks a rule: the answer names the field (as a path into
+    /// the JSON body, e.g. `care_team[2]`) and the rule, never the value.
+    #[error("invalid field {field}: {rule}")]
+    InvalidField {
+        field: Cow<'static, str>,
+        rule: &'static str,
+    },
+    /// A browser request another site made, riding on the session cookie (cross-site
+    /// request forgery). OWASP ASVS 4.2.2.
+    #[error("cross-site request")]
+    CrossSite,
+    /// The body is over the limit (`middleware::MAX_BODY_BYTES`), however it was sent.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The headers together are over the limit (`middleware::MAX_HEADER_BYTES`).
+    #[error("request headers too large")]
+    HeadersTooLarge,
     /// The record conflicts with an existing one (e.g. a duplicate record number).
     #[error("conflict")]
     Conflict,
@@ -44,11 +65,18 @@ pub enum ApiError {
     Internal,
 }
 
-/// What every error answers, `{"error": "..."}`.
+/// What every error answers, `{"error": "..."}`; an invalid field adds which one and the
+/// rule it broke, `{"error": "invalid_field", "field": "mrn", "rule": "..."}`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Error)]
 pub struct ErrorBody {
     error: &'static str,
+    /// The field at fault, as a path into the request body (`care_team[2]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<Cow<'static, str>>,
+    /// The rule that field broke.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
 }
 
 impl ApiError {
@@ -61,12 +89,22 @@ impl ApiError {
         }
     }
 
+    /// `field` breaks `rule`.
+    pub fn invalid_field(field: impl Into<Cow<'static, str>>, rule: &'static str) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            rule,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::MfaRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Conflict => StatusCode::CONFLICT,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -81,6 +119,10 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::Invalid(rule) => rule,
+            Self::InvalidField { .. } => "invalid_field",
+            Self::CrossSite => "cross_site_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::HeadersTooLarge => "request_headers_too_large",
             Self::Conflict => "conflict",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Busy => "busy",
@@ -91,10 +133,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (field, rule) = match &self {
+            Self::InvalidField { field, rule } => (Some(field.clone()), Some(*rule)),
+            _ => (None, None),
+        };
         let mut response = (
             self.status(),
             Json(ErrorBody {
                 error: self.message(),
+                field,
+                rule,
             }),
         )
             .into_response();

@@ -46,7 +46,12 @@ pub use state::AppState;
 /// directly, without a socket.
 pub fn app(state: AppState) -> Router {
     let cors_allowed_origins = state.cors_allowed_origins.clone();
-    middleware::stack(routes::router().with_state(state), &cors_allowed_origins)
+    let environment = state.environment;
+    middleware::stack(
+        routes::router().with_state(state),
+        &cors_allowed_origins,
+        environment,
+    )
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests

@@ -33,11 +33,12 @@ struct Unscoped(PgPool);
 /// The service's router with the baseline route added inside the same layers.
 pub fn router(state: AppState, unscoped: PgPool) -> Router {
     let cors_allowed_origins = state.cors_allowed_origins.clone();
+    let environment = state.environment;
     let routes = routes::router()
         .route(PATH, get(unprotected_read))
         .layer(Extension(Unscoped(unscoped)))
         .with_state(state);
-    middleware::stack(routes, &cors_allowed_origins)
+    middleware::stack(routes, &cors_allowed_origins, environment)
 }
 
 async fn unprotected_read(

@@ -1,11 +1,16 @@
 //! The layers every request passes through, outermost first:
 //!
-//! 1. [`request_log`]: one JSON line per request, never PHI (SPEC 4.2.5);
+//! 1. [`request_log`]: one JSON line per request, never PHI (HIPAA 164.502(b));
 //! 2. [`security_headers`]: HSTS, CSP, nosniff, no-referrer, no framing, no caching, on
-//!    every response, errors included (SPEC 4.2.6);
-//! 3. CORS, closed unless `CORS_ALLOWED_ORIGINS` lists origins (SPEC 4.2.6);
-//! 4. a body size limit, so one request cannot exhaust memory (SPEC 4.2.6);
-//! 5. a timeout, so a slow client or handler cannot hold a worker forever (SPEC 4.2.6).
+//!    every response, errors included (OWASP ASVS 14.4);
+//! 3. [`header_limit`]: 431 for headers over 16 KiB in all (OWASP API4:2023);
+//! 4. CORS, closed unless `CORS_ALLOWED_ORIGINS` lists origins (OWASP ASVS 14.5.3);
+//! 5. [`cross_site`]: 403 for a write another site's page makes with the session cookie
+//!    (OWASP ASVS 4.2.2);
+//! 6. a body size limit, so one request cannot exhaust memory: 413, whether the body
+//!    announces its length or comes in chunks (OWASP API4:2023);
+//! 7. a timeout, so a slow client or handler cannot hold a worker forever (OWASP
+//!    API4:2023).
 
 use std::time::Duration;
 
@@ -19,8 +24,14 @@ use tower_http::{
     timeout::TimeoutLayer,
 };
 
+use crate::config::Environment;
+
+pub mod cross_site;
+pub mod header_limit;
 pub mod request_log;
 pub mod security_headers;
+
+pub use header_limit::MAX_HEADER_BYTES;
 
 /// The largest request body accepted, in bytes. JSON records are small; larger uploads
 /// get their own route with its own limit.
@@ -30,19 +41,29 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Wraps `routes` in the layers above; `cors_allowed_origins` are the exact origins whose
-/// scripts may call the API (none: no cross-origin access at all).
-pub fn stack(routes: Router, cors_allowed_origins: &[HeaderValue]) -> Router {
+/// scripts may call the API (none: no cross-origin access at all), and `environment`
+/// says whether the service's own origin may be plain http (development only).
+pub fn stack(
+    routes: Router,
+    cors_allowed_origins: &[HeaderValue],
+    environment: Environment,
+) -> Router {
     // `Router::layer` wraps what is already there: the last layer added runs first.
     let routes = routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            environment,
+            cross_site::refuse_cross_site,
+        ));
     let routes = match cors(cors_allowed_origins) {
         Some(cors) => routes.layer(cors),
         None => routes,
     };
+    let routes = routes.layer(axum::middleware::from_fn(header_limit::limit_headers));
     security_headers::layer(routes).layer(axum::middleware::from_fn(request_log::log_request))
 }
 

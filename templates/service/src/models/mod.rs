@@ -61,7 +61,10 @@ pub fn seal_reason(
         return Ok(None);
     };
     if reason.chars().count() > MAX_REASON {
-        return Err(ApiError::invalid_field("reason", "must be at most 2000 characters"));
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be at most 2000 characters",
+        ));
     }
     Ok(Some(keys.seal_text(field, row, reason)?))
 }

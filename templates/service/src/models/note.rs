@@ -24,7 +24,10 @@ const MAX_BODY: usize = 100_000;
 fn seal_body(keys: &ClinicKeys, id: Uuid, body: &str) -> Result<Vec<u8>, ApiError> {
     let length = body.chars().count();
     if body.trim().is_empty() || length > MAX_BODY {
-        return Err(ApiError::invalid_field("body", "must be 1 to 100000 characters"));
+        return Err(ApiError::invalid_field(
+            "body",
+            "must be 1 to 100000 characters",
+        ));
     }
     Ok(keys.seal_text(BODY, id, body)?)
 }

@@ -168,17 +168,26 @@ impl Values {
             return Err(ApiError::invalid_field("mrn", "must be 1 to 64 characters"));
         }
         if !within(&self.given_name, 200) {
-            return Err(ApiError::invalid_field("given_name", "must be 1 to 200 characters"));
+            return Err(ApiError::invalid_field(
+                "given_name",
+                "must be 1 to 200 characters",
+            ));
         }
         if !within(&self.family_name, 200) {
-            return Err(ApiError::invalid_field("family_name", "must be 1 to 200 characters"));
+            return Err(ApiError::invalid_field(
+                "family_name",
+                "must be 1 to 200 characters",
+            ));
         }
         if self
             .phone
             .as_ref()
             .is_some_and(|phone| phone.chars().count() > 64)
         {
-            return Err(ApiError::invalid_field("phone", "must be at most 64 characters"));
+            return Err(ApiError::invalid_field(
+                "phone",
+                "must be at most 64 characters",
+            ));
         }
         Ok(self)
     }

@@ -80,7 +80,10 @@ pub async fn restrict(
     members.sort_unstable();
     members.dedup();
     if members.len() > MAX_CARE_TEAM {
-        return Err(ApiError::invalid_field("care_team", "must hold at most 100 accounts"));
+        return Err(ApiError::invalid_field(
+            "care_team",
+            "must hold at most 100 accounts",
+        ));
     }
     let clinicians = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM users

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{Method, StatusCode, header};
 use axum::routing::MethodRouter;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::path::Parameter;
@@ -115,19 +115,85 @@ pub struct JsonBody(Bytes);
 
 impl JsonBody {
     /// The body as `T`. Fields `T` does not declare are refused (every input type is
-    /// `deny_unknown_fields`: no mass assignment of a clinic or a role), and a body that
-    /// does not parse is answered with a fixed message: serde's own quotes the input.
+    /// `deny_unknown_fields`: no mass assignment of a clinic or a role). A field that is
+    /// missing or holds a value of the wrong type or format is named with a fixed rule;
+    /// serde's own message is never passed on, as it quotes the input (OWASP ASVS 7.4.1).
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.0).map_err(|error| {
-            if error.is_data() {
-                ApiError::Invalid(
-                    "the JSON body has an unknown field, lacks a field or has a value of the wrong type",
-                )
-            } else {
-                ApiError::Invalid("the body is not valid JSON")
-            }
-        })
+        let mut json = serde_json::Deserializer::from_slice(&self.0);
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|error| refusal(&error))?;
+        // Anything after the value is not JSON either.
+        json.end()
+            .map_err(|_| ApiError::Invalid("the body is not valid JSON"))?;
+        Ok(value)
     }
+}
+
+/// What the client is told about a body that does not make a `T`.
+fn refusal(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = error.inner();
+    if !inner.is_data() {
+        return ApiError::Invalid("the body is not valid JSON");
+    }
+    // Only serde's own wording is read, and only to pick the rule; the field named is one
+    // the type declares. An unknown field's name is the client's input and is not echoed.
+    let message = inner.to_string();
+    if message.starts_with("unknown field") {
+        return ApiError::Invalid("the JSON body has a field this request does not accept");
+    }
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    let (field, rule) = match missing {
+        Some(name) => (field_path(error.path(), Some(name)), "is required"),
+        None => (
+            field_path(error.path(), None),
+            "has a value of the wrong type or format",
+        ),
+    };
+    match field {
+        Some(field) => ApiError::invalid_field(field, rule),
+        None => ApiError::Invalid(
+            "the JSON body lacks a field or has a value of the wrong type or format",
+        ),
+    }
+}
+
+/// `path`, then `last`, as `care_team[2]` or `visit.reason`, when every name in it could
+/// be a declared field (lowercase letters, digits and `_`): nothing else from the input is
+/// ever echoed.
+fn field_path(path: &serde_path_to_error::Path, last: Option<&str>) -> Option<String> {
+    use serde_path_to_error::Segment;
+    use std::fmt::Write;
+    let mut field = String::new();
+    for segment in path {
+        match segment {
+            Segment::Map { key } => push_name(&mut field, key)?,
+            Segment::Seq { index } => {
+                let _ = write!(field, "[{index}]");
+            }
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        }
+    }
+    if let Some(name) = last {
+        push_name(&mut field, name)?;
+    }
+    (!field.is_empty()).then_some(field)
+}
+
+fn push_name(field: &mut String, name: &str) -> Option<()> {
+    let declared = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
+    if !declared {
+        return None;
+    }
+    if !field.is_empty() {
+        field.push('.');
+    }
+    field.push_str(name);
+    Some(())
 }
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
@@ -149,10 +215,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "expected a JSON body (content-type: application/json)",
             ));
         }
+        // A body sent in chunks has no length to refuse up front: the limit
+        // (middleware::MAX_BODY_BYTES) stops the read, and the answer is the same 413.
         Bytes::from_request(request, state)
             .await
             .map(Self)
-            .map_err(|_| ApiError::Invalid("the body could not be read"))
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::Invalid("the body could not be read")
+                }
+            })
     }
 }
 

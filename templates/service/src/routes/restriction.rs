@@ -42,8 +42,9 @@ async fn set(
         .await?;
     let change: RestrictionChange = body.parse()?;
     if !change.restricted && !change.care_team.is_empty() {
-        return Err(ApiError::Invalid(
-            "care_team: only for a restricted patient",
+        return Err(ApiError::invalid_field(
+            "care_team",
+            "must be empty unless the patient is restricted",
         ));
     }
     match restriction::standing(&mut caller.tx, id).await? {

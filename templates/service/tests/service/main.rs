@@ -17,6 +17,7 @@ mod audit;
 mod auth;
 mod break_glass;
 mod config;
+mod cross_site;
 mod egress;
 {%- if modules contains "encounters" %}
 mod encounters;
