@@ -11,6 +11,7 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod generate;
+pub mod lockfile;
 pub mod merge;
 pub mod migrations;
 pub mod options;

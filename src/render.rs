@@ -8,6 +8,7 @@ use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 use crate::answers::{Answers, Value};
 use crate::compliance;
 use crate::error::{Error, Result};
+use crate::lockfile;
 use crate::template::{self, Template};
 
 /// Where vendored guardrail crates live in a generated project.
@@ -25,6 +26,8 @@ pub fn render(
     parent: &Path,
 ) -> Result<PathBuf> {
     let rendered = cargo_generate(template.dir(), name, answers, parent)?;
+    // The lock cargo would write, so the first build leaves the git tree clean.
+    lockfile::sort_file(&rendered.join("Cargo.lock"))?;
     vendor_guardrails(&rendered)?;
     append_clippy_bans(&rendered)?;
     let residency = answers
