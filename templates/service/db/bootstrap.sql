@@ -3,10 +3,11 @@
 --
 --   psql "$ADMIN_DATABASE_URL" -v ON_ERROR_STOP=1 -f db/bootstrap.sql
 --
--- then give both roles passwords (\password {{crate_name}}_owner in psql), create the
--- database owned by the owner role (createdb -O {{crate_name}}_owner NAME), and run the
--- migrations as the owner (README.md, "Database"). Running it again changes nothing but
--- re-asserts the attributes below.
+-- then give both roles passwords without a prompt (ALTER ROLE ... PASSWORD through psql
+-- variables), create the database owned by the owner role (CREATE DATABASE ... OWNER
+-- {{crate_name}}_owner), and run the migrations as the owner: README.md, "Database", has
+-- the commands, and `medforge db setup` runs this script, creates the database and
+-- migrates. Running it again changes nothing but re-asserts the attributes below.
 --
 -- SPEC 4.2.2; HIPAA 164.312(a)(1) access control:
 -- - {{crate_name}}_owner owns the schema and runs the migrations. It is not a superuser
