@@ -8,6 +8,7 @@
 //! prints the current TOTP code for a secret from the accounts file.
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -35,17 +36,50 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "the development server stopped");
+            if let Some(clash) = error.downcast_ref::<PortInUse>() {
+                let _ = writeln!(std::io::stderr(), "{clash}");
+            } else {
+                tracing::error!(%error, "the development server stopped");
+            }
             ExitCode::FAILURE
         }
     }
 }
+
+/// The address the server should listen on is taken, most often by another
+/// `cargo run -p dev`.
+#[derive(Debug)]
+struct PortInUse(SocketAddr);
+
+impl std::fmt::Display for PortInUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut other = self.0;
+        other.set_port(self.0.port().wrapping_add(1).max(1));
+        write!(
+            f,
+            "port {} on {} is already in use: stop what listens there, or choose another \
+             address with BIND_ADDR (BIND_ADDR={other} cargo run -p dev)",
+            self.0.port(),
+            self.0.ip()
+        )
+    }
+}
+
+impl std::error::Error for PortInUse {}
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     if config.environment == Environment::Production {
         return Err("the development server runs with APP_ENV=development only".into());
     }
+    // Bound first, so a taken port fails in a second, before a cluster starts.
+    let listener = match tokio::net::TcpListener::bind(config.bind_addr).await {
+        Ok(listener) => listener,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(PortInUse(config.bind_addr).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     tracing::info!("starting a throwaway PostgreSQL cluster");
     let cluster = pg_throwaway::Cluster::start()?;
     let admin = PgConnectOptions::from_str(&cluster.superuser_url("postgres"))?;
@@ -71,12 +105,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         &cluster.url(db::OWNER_ROLE, &roles.owner_password, DATABASE),
     )?;
 
-    let listener = tokio::net::TcpListener::bind(config.bind_addr).await?;
+    let address = format!("http://{}", listener.local_addr()?);
     tracing::info!(
-        address = %format!("http://{}", listener.local_addr()?),
+        address = %address,
         accounts = %accounts.display(),
         database_env = %out.join("database.env").display(),
         "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
+    );
+    // The logs on stdout are JSON for machines; this line is for the person who ran it.
+    let _ = writeln!(
+        std::io::stderr(),
+        "development server on {address}, synthetic data only; accounts in {}; Ctrl-C stops it",
+        accounts.display()
     );
     serve(listener, state, shutdown_signal()).await?;
     drop(cluster);
