@@ -149,6 +149,8 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
     record::write(&rendered, &name, &stamp, &answers)?;
     // The merge base of `medforge update`, moved into place with the project.
     record::keep_base(&rendered)?;
+    // Every migration a database may apply, so `check` sees one that changes later.
+    record::record_migrations(&rendered)?;
     let base = format!("{}/{}/", record::RECORD_DIR, record::BASE_DIR);
     let mut files = list_files(&rendered)?;
     files.retain(|file| !file.starts_with(&base));

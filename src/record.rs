@@ -20,20 +20,33 @@
 //!   every local change, and they diff as text in code review. They cost a few hundred
 //!   KiB of text.
 //!
+//! - `migrations.sha384`: the SHA-384 of every migration medforge has seen in
+//!   `migrations/`, one `<hex>  <path>` line each (`sha384sum -c` reads it from the project
+//!   root). A database may have applied any of them, and sqlx refuses to migrate once an
+//!   applied migration changed or disappeared, so `medforge check` reports both. `new` and
+//!   `update` add the files they find; an entry, once written, is never rewritten or
+//!   dropped, so a later edit cannot hide behind the next update.
+//!
 //! Commit `.medforge/` with the project, so every clone can update. The base is written in
 //! the staging directory together with the project, so it is moved into place in the same
 //! step; `update` replaces it only after every project file is written.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha384};
 
 use crate::answers::{Answers, Origin, RECORD_ANSWERS};
 use crate::error::{Error, Result};
-use crate::generate::{list_files, write_atomic};
+use crate::generate::{list_files, read_optional, write_atomic};
+use crate::migrations::{MIGRATIONS_DIR, sql_paths};
 
 pub const RECORD_DIR: &str = ".medforge";
 pub const RECORD_FILE: &str = "answers.toml";
 /// The pristine render, inside [`RECORD_DIR`].
 pub const BASE_DIR: &str = "base";
+/// The checksums of the recorded migrations, inside [`RECORD_DIR`].
+pub const MIGRATION_SUMS_FILE: &str = "migrations.sha384";
 
 const HEADER: &str = "\
 # Written by medforge: the answers this project was generated with.
@@ -210,6 +223,63 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+pub fn migration_sums_path(project: &Path) -> PathBuf {
+    project.join(RECORD_DIR).join(MIGRATION_SUMS_FILE)
+}
+
+/// The SHA-384 of `content`, in lowercase hex: for a migration, the same value sqlx keeps
+/// in `_sqlx_migrations.checksum`.
+pub fn sha384_hex(content: &[u8]) -> String {
+    Sha384::digest(content)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The recorded migration checksums, by relative path; `None` when the project has no
+/// list (generated before medforge kept one). Lines that are not `<hex>  <path>` are
+/// skipped.
+pub fn read_migration_sums(project: &Path) -> Result<Option<BTreeMap<String, String>>> {
+    let Some(text) = read_optional(&migration_sums_path(project))? else {
+        return Ok(None);
+    };
+    let sums = String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|line| {
+            let (sum, path) = line.split_once("  ")?;
+            let valid = sum.len() == 96 && sum.bytes().all(|b| b.is_ascii_hexdigit());
+            valid.then(|| (path.trim_end().to_owned(), sum.to_ascii_lowercase()))
+        })
+        .collect();
+    Ok(Some(sums))
+}
+
+/// Adds every migration of `project/migrations/` that the list lacks to
+/// `.medforge/migrations.sha384`. Recorded entries are kept as they are, even for a file
+/// that changed or is gone: that is what `medforge check` reports.
+pub fn record_migrations(project: &Path) -> Result<()> {
+    let mut sums = read_migration_sums(project)?.unwrap_or_default();
+    for path in sql_paths(project, MIGRATIONS_DIR)? {
+        if sums.contains_key(&path) {
+            continue;
+        }
+        if let Some(content) = read_optional(&project.join(&path))? {
+            sums.insert(path, sha384_hex(&content));
+        }
+    }
+    let text: String = sums
+        .iter()
+        .map(|(path, sum)| format!("{sum}  {path}\n"))
+        .collect();
+    let file = migration_sums_path(project);
+    if read_optional(&file)?.as_deref() == Some(text.as_bytes()) {
+        return Ok(());
+    }
+    let dir = project.join(RECORD_DIR);
+    std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
+    write_atomic(&file, text.as_bytes(), None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +342,28 @@ mod tests {
         keep_base(dir.path()).unwrap();
         assert_eq!(list_files(&base_dir(dir.path())).unwrap(), ["src/main.rs"]);
         assert_eq!(generated_files(dir.path()).unwrap(), ["src/main.rs"]);
+    }
+
+    #[test]
+    fn recorded_migration_sums_are_added_to_never_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let migrations = dir.path().join(MIGRATIONS_DIR);
+        std::fs::create_dir_all(&migrations).unwrap();
+        std::fs::write(migrations.join("0001_a.sql"), "SELECT 1;\n").unwrap();
+        record_migrations(dir.path()).unwrap();
+        let first = read_migration_sums(dir.path()).unwrap().unwrap();
+        assert_eq!(first["migrations/0001_a.sql"], sha384_hex(b"SELECT 1;\n"));
+
+        std::fs::write(migrations.join("0001_a.sql"), "SELECT 2;\n").unwrap();
+        std::fs::write(migrations.join("0002_b.sql"), "SELECT 3;\n").unwrap();
+        record_migrations(dir.path()).unwrap();
+        let second = read_migration_sums(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            second["migrations/0001_a.sql"],
+            first["migrations/0001_a.sql"]
+        );
+        assert_eq!(second["migrations/0002_b.sql"], sha384_hex(b"SELECT 3;\n"));
+        let text = std::fs::read_to_string(migration_sums_path(dir.path())).unwrap();
+        assert!(text.ends_with("  migrations/0002_b.sql\n"), "{text}");
     }
 }

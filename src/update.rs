@@ -16,6 +16,15 @@
 //! | b | - | b | stays deleted |
 //! | b | - | t | restored and reported (you deleted it, the template changed it) |
 //!
+//! Migrations are immutable (SPEC 6): a database may have applied any file in
+//! `migrations/`, and sqlx refuses to migrate once an applied migration changed or is
+//! gone. So a migration the project has is never updated, merged or removed: the
+//! template's change is withheld and reported. Tables the template no longer creates (a
+//! module removed) keep their rows and lose the service role's privileges through a new
+//! migration after the highest one; a module's migration that comes back (the module added
+//! again) runs again as a new migration, since the database applied it once already.
+//! `.medforge/migrations.sha384` records every migration, for `medforge check`.
+//!
 //! Binary files are never merged: changed on both sides is a conflict, your version
 //! stays, and the template's is in `.medforge/base/`. Every result is computed before
 //! anything is written; each file is then replaced through a temporary file and a rename,
@@ -70,6 +79,9 @@ pub enum Action {
     Kept,
     /// You deleted a file the template changed: restored with the template's version.
     Restored,
+    /// A migration the template changed or dropped: left as it is, since a database may
+    /// have applied it.
+    Withheld,
 }
 
 impl Action {
@@ -82,6 +94,7 @@ impl Action {
             Action::Removed => "removed",
             Action::Kept => "kept",
             Action::Restored => "restored",
+            Action::Withheld => "withheld",
         }
     }
 }
@@ -119,6 +132,8 @@ pub struct UpdateReport {
     pub files: Vec<FileChange>,
     /// Paths left with conflicts to resolve.
     pub conflicts: Vec<String>,
+    /// Migrations whose template change or removal was not written (they may be applied).
+    pub migrations_withheld: Vec<String>,
 }
 
 impl UpdateReport {
@@ -192,6 +207,14 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
     let theirs = render::render(&template, &record.project_name, &answers, staging.path())?;
 
     let mut plan = plan(&project, &base, &theirs, &template.version)?;
+    plan.extend(schema_migrations(
+        &project,
+        &base,
+        &theirs,
+        &record.project_name,
+        &plan,
+    )?);
+    plan.sort_by(|a, b| a.path.cmp(&b.path));
     refresh_inventory(&project, &answers, &mut plan)?;
 
     let stamp = record::TemplateStamp {
@@ -236,12 +259,18 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
 
     if !args.dry_run {
         apply(&project, &plan)?;
+        record::record_migrations(&project)?;
         replace_base(&project, &theirs)?;
     }
 
     let conflicts = files
         .iter()
         .filter(|f| f.action == Action::Conflict)
+        .map(|f| f.path.clone())
+        .collect();
+    let migrations_withheld = files
+        .iter()
+        .filter(|f| f.action == Action::Withheld)
         .map(|f| f.path.clone())
         .collect();
     Ok(UpdateReport {
@@ -258,6 +287,7 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
         answers,
         files,
         conflicts,
+        migrations_withheld,
     })
 }
 
@@ -394,9 +424,203 @@ fn plan(
             // Deleted by you and unchanged by the template, or gone on both sides.
             (Some(_), None, _) | (None, _, None) => None,
         };
-        plan.extend(step);
+        plan.extend(step.map(withhold_applied_migration));
     }
     Ok(plan)
+}
+
+/// Whether a project path is a migration sqlx reads.
+fn is_migration(path: &str) -> bool {
+    path.strip_prefix(MIGRATIONS_DIR)
+        .is_some_and(|rest| rest.starts_with('/') && rest.ends_with(".sql"))
+}
+
+/// Turns a change to, or the removal of, a migration the project has into a report: a
+/// database may have applied it (SPEC 6).
+fn withhold_applied_migration(planned: Planned) -> Planned {
+    let changes_existing = matches!(
+        planned.action,
+        Action::Updated | Action::Merged | Action::Conflict | Action::Removed | Action::Kept
+    );
+    if !is_migration(&planned.path) || !changes_existing {
+        return planned;
+    }
+    let note = if matches!(planned.action, Action::Removed | Action::Kept) {
+        "the template no longer has this migration, but a database may have applied it, so \
+         it stays (migrations are immutable)"
+            .to_owned()
+    } else {
+        format!(
+            "the template changed this migration, but a database may have applied it, so it \
+             stays as it is (migrations are immutable); the template's version is \
+             {RECORD_DIR}/base/{}",
+            planned.path
+        )
+    };
+    Planned {
+        action: Action::Withheld,
+        note: Some(note),
+        outcome: Outcome::Keep,
+        ..planned
+    }
+}
+
+/// The migrations `update` writes itself, numbered after every migration the project and
+/// the template have: one that revokes the service role's privileges on the tables the
+/// template no longer creates (a module removed: the rows stay, for retention), and one
+/// that runs again the template's migrations the project already holds but the last
+/// render lacked (a module added back after its removal revoked access).
+fn schema_migrations(
+    project: &Path,
+    base: &Path,
+    theirs: &Path,
+    project_name: &str,
+    plan: &[Planned],
+) -> Result<Vec<Planned>> {
+    let base_sources = migration_sources(base)?;
+    let theirs_sources = migration_sources(theirs)?;
+    let created = |sources: &[(String, String)]| -> BTreeSet<String> {
+        Schema::from_sources(sources.to_vec())
+            .tables
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
+    };
+    let base_tables = created(&base_sources);
+    let dropped: Vec<String> = base_tables
+        .difference(&created(&theirs_sources))
+        .cloned()
+        .collect();
+    let base_paths: BTreeSet<&str> = base_sources.iter().map(|(p, _)| p.as_str()).collect();
+    let mut rerun = Vec::new();
+    for (path, text) in &theirs_sources {
+        let planned_here = plan.iter().any(|p| &p.path == path);
+        if base_paths.contains(path.as_str()) || planned_here {
+            continue;
+        }
+        // In the project unchanged, not in the last render: the module was removed with
+        // its migration kept, and is back.
+        if read_optional(&project.join(path))?.as_deref() == Some(text.as_bytes()) {
+            rerun.push((path.clone(), text.clone()));
+        }
+    }
+
+    let mut version = next_version(project, theirs)?;
+    let mut out = Vec::new();
+    if !dropped.is_empty() {
+        out.push(Planned {
+            path: format!(
+                "{MIGRATIONS_DIR}/{version}_revoke_{}.sql",
+                dropped.join("_")
+            ),
+            action: Action::Added,
+            note: Some(format!(
+                "the template no longer creates {}: the rows stay (retention), and this \
+                 migration revokes the service role's access",
+                dropped.join(", ")
+            )),
+            outcome: Outcome::Write {
+                content: revoke_sql(&dropped, project_name).into_bytes(),
+                permissions: None,
+            },
+        });
+        version += 1;
+    }
+    for (path, text) in rerun {
+        let name = path.rsplit('/').next().unwrap_or(&path);
+        let description = name.split_once('_').map_or(name, |(_, rest)| rest);
+        out.push(Planned {
+            path: format!("{MIGRATIONS_DIR}/{version}_again_{description}"),
+            action: Action::Added,
+            note: Some(format!(
+                "{path} is back in the template and a database has applied it already: this \
+                 copy runs it again (it is idempotent), granting the service role its access"
+            )),
+            outcome: Outcome::Write {
+                content: format!(
+                    "-- Written by `medforge update`: {path} again, for a database that \
+                     applied it before\n-- its module was removed (which revoked the service \
+                     role's access).\n\n{text}"
+                )
+                .into_bytes(),
+                permissions: None,
+            },
+        });
+        version += 1;
+    }
+    Ok(out)
+}
+
+/// The up migrations of a rendered tree, as `(path, text)`.
+fn migration_sources(root: &Path) -> Result<Vec<(String, String)>> {
+    let mut sources = Vec::new();
+    for path in sql_paths(root, MIGRATIONS_DIR)? {
+        if !is_up_migration(&path) {
+            continue;
+        }
+        if let Some(text) = read_optional(&root.join(&path))? {
+            sources.push((path, String::from_utf8_lossy(&text).into_owned()));
+        }
+    }
+    Ok(sources)
+}
+
+/// A version after every migration of the project and the render: the UTC time as
+/// `YYYYMMDDHHMMSS`, like `sqlx migrate add`, so it cannot collide with the template's
+/// small numbers (sqlx applies a lower-numbered migration it has not applied yet, too).
+fn next_version(project: &Path, theirs: &Path) -> Result<u64> {
+    let highest = sql_paths(project, MIGRATIONS_DIR)?
+        .into_iter()
+        .chain(sql_paths(theirs, MIGRATIONS_DIR)?)
+        .filter_map(|path| {
+            let name = path.rsplit('/').next()?.to_owned();
+            name.split('_').next()?.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(utc_stamp().max(highest + 1))
+}
+
+/// Now, in UTC, as the number `YYYYMMDDHHMMSS`.
+fn utc_stamp() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    ((((year * 100 + month) * 100 + day) * 100 + hour) * 100 + minute) * 100 + second
+}
+
+/// Revokes the service role's privileges on `tables`, each only where it exists: a
+/// database that never had the table (the module was never migrated) skips it.
+fn revoke_sql(tables: &[String], project_name: &str) -> String {
+    let role = format!("{}_service", project_name.replace('-', "_"));
+    let mut sql = format!(
+        "-- Written by `medforge update`: the template no longer creates {}.\n\
+         -- Migrations are immutable (SPEC 6), so nothing is dropped: the tables and their rows\n\
+         -- stay for retention (HIPAA 164.316(b)(2)(i)), and the service role loses every\n\
+         -- privilege on them (HIPAA 164.308(a)(4), minimum necessary).\n\
+         DO $$\nBEGIN\n",
+        tables.join(", ")
+    );
+    for table in tables {
+        sql.push_str(&format!(
+            "    IF to_regclass('public.{table}') IS NOT NULL THEN\n        \
+             REVOKE ALL ON TABLE public.{table} FROM {role};\n    END IF;\n"
+        ));
+    }
+    sql.push_str("END\n$$;\n");
+    sql
 }
 
 fn conflict_note(new_on_both_sides: bool) -> String {

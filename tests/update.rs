@@ -518,3 +518,56 @@ fn conflicts_left_by_an_update_fail_check_until_resolved() {
     let check = medforge(&project, &["check"]);
     assert_eq!(code(&check), 0, "{}", stdout(&check));
 }
+
+#[test]
+fn an_applied_migration_is_never_changed_or_removed_and_the_report_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.2.0");
+    // The team edits an existing migration, adds one, and drops another.
+    append(
+        &team.join("migrations/0008_break_glass.sql"),
+        "-- A team change to an applied migration.",
+    );
+    write(&team.join("migrations/0200_wards.sql"), "SELECT 1;\n");
+    std::fs::remove_file(team.join("migrations/0009_egress.sql")).unwrap();
+    let before_0008 = read(&project.join("migrations/0008_break_glass.sql"));
+
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        report["migrations_withheld"],
+        serde_json::json!([
+            "migrations/0008_break_glass.sql",
+            "migrations/0009_egress.sql"
+        ]),
+        "{report:#}"
+    );
+    assert_eq!(
+        action(&report, "migrations/0008_break_glass.sql").as_deref(),
+        Some("withheld")
+    );
+    assert_eq!(
+        action(&report, "migrations/0200_wards.sql").as_deref(),
+        Some("added")
+    );
+    assert_eq!(
+        read(&project.join("migrations/0008_break_glass.sql")),
+        before_0008
+    );
+    assert!(project.join("migrations/0009_egress.sql").is_file());
+    assert!(project.join("migrations/0200_wards.sql").is_file());
+    let sums = read(&project.join(".medforge/migrations.sha384"));
+    assert!(sums.contains("  migrations/0200_wards.sql\n"), "{sums}");
+
+    // A recorded migration edited by hand is a check finding.
+    append(&project.join("migrations/0200_wards.sql"), "SELECT 2;");
+    let output = medforge(&project, &["check", "--json"]);
+    assert_ne!(code(&output), 0);
+    assert!(
+        stdout(&output).contains("migrations-unchanged"),
+        "{}",
+        stdout(&output)
+    );
+}

@@ -9,6 +9,7 @@
 
 mod conflicts;
 mod leaks;
+mod recorded_migrations;
 mod source;
 mod vendors;
 
@@ -169,6 +170,7 @@ pub const RULES: &[Rule] = &[
         help: "A vendor's region must be the data_residency region or a sub-region of it.",
     },
     conflicts::RULE,
+    recorded_migrations::RULE,
 ];
 
 /// Something a check found.
@@ -323,6 +325,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
     findings.extend(sources(&project)?);
     findings.extend(fixtures(&project)?);
     findings.extend(conflicts::check(&project)?);
+    findings.extend(recorded_migrations::check(&project)?);
     let vendors_text = read_text(&project.join(VENDORS_FILE))?;
     findings.extend(vendors::check(
         vendors_text.as_deref(),

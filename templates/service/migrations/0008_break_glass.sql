@@ -9,8 +9,9 @@
 -- reason, an audit event, and a flag (reviewed_at IS NULL) until an auditor reviews it.
 --
 -- Restriction, care team and grants live in their own tables, so the patients table
--- keeps its columns; the patients policy (and those of the clinical records of a
--- patient) gain a visibility check against app.hidden_patients().
+-- keeps its columns; the patients policy gains a visibility check against
+-- app.hidden_patients(). The clinical records of each module follow the patient in the
+-- module's own migration (0101-0103), which runs after this one.
 
 -- A row here restricts the patient; care_team lists who treats it.
 CREATE TABLE patient_restrictions (
@@ -130,34 +131,6 @@ CREATE POLICY patients_own_clinic ON patients
            AND id NOT IN (SELECT h FROM app.hidden_patients() h))
     WITH CHECK (clinic_id = app.current_tenant()
                 AND id NOT IN (SELECT h FROM app.hidden_patients() h));
-{%- if modules contains "encounters" %}
-
--- The clinical records of a restricted patient follow the patient.
-DROP POLICY encounters_own_clinic ON encounters;
-CREATE POLICY encounters_own_clinic ON encounters
-    USING (clinic_id = app.current_tenant()
-           AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h))
-    WITH CHECK (clinic_id = app.current_tenant()
-                AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h));
-{%- endif %}
-{%- if modules contains "appointments" %}
-
-DROP POLICY appointments_own_clinic ON appointments;
-CREATE POLICY appointments_own_clinic ON appointments
-    USING (clinic_id = app.current_tenant()
-           AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h))
-    WITH CHECK (clinic_id = app.current_tenant()
-                AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h));
-{%- endif %}
-{%- if modules contains "notes" %}
-
-DROP POLICY notes_own_clinic ON notes;
-CREATE POLICY notes_own_clinic ON notes
-    USING (clinic_id = app.current_tenant()
-           AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h))
-    WITH CHECK (clinic_id = app.current_tenant()
-                AND patient_id NOT IN (SELECT h FROM app.hidden_patients() h));
-{%- endif %}
 
 -- Restriction and care team: read within the clinic (the helpers above read them; a
 -- policy that called them here would recurse), changed only by someone in the patient's
