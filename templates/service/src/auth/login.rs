@@ -184,7 +184,8 @@ fn may_sign_in(account: &Account) -> bool {
 
 /// An account's TOTP secret in the clear, for one check.
 struct OpenedTotp {
-    secret: Vec<u8>,
+    /// Wiped when dropped, like every other key (NIST SP 800-57).
+    secret: zeroize::Zeroizing<Vec<u8>>,
     /// The sealed form to store, when the secret was still held in plaintext.
     to_seal: Option<Vec<u8>>,
 }
@@ -198,7 +199,7 @@ fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<OpenedTotp>,
             .open(user::TOTP_SECRET, row, sealed)
             .map(|secret| {
                 Some(OpenedTotp {
-                    secret,
+                    secret: zeroize::Zeroizing::new(secret),
                     to_seal: None,
                 })
             })
@@ -211,7 +212,7 @@ fn open_totp(keys: &ClinicKeys, account: &Account) -> Result<Option<OpenedTotp>,
                 .seal(user::TOTP_SECRET, row, secret)
                 .map_err(|_| ApiError::Internal)?;
             Ok(Some(OpenedTotp {
-                secret: secret.clone(),
+                secret: zeroize::Zeroizing::new(secret.clone()),
                 to_seal: Some(sealed),
             }))
         }

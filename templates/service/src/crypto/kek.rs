@@ -103,8 +103,8 @@ impl Kek {
             .expect("HMAC takes a key of any length");
         derivation.update(b"medforge derived key\0");
         derivation.update(purpose.as_bytes());
-        let derived = derivation.finalize().into_bytes();
-        <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&derived)
+        let derived = zeroize::Zeroizing::new(<[u8; 32]>::from(derivation.finalize().into_bytes()));
+        <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(derived.as_slice())
             .expect("HMAC takes a key of any length")
     }
 

@@ -94,7 +94,9 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     let colleague = app.user(clinic, Role::Staff).await;
     let colleague_token = app.sign_in(&colleague).await;
 
-    accounts::disable(&app.pool, &*app.state.clock, &user.email).await.unwrap();
+    accounts::disable(&app.pool, &*app.state.clock, &user.email)
+        .await
+        .unwrap();
 
     for token in [&first, &second] {
         let reply = app.call(Method::GET, "/patients", Some(token), None).await;
