@@ -5,32 +5,81 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 
+use support::project::git;
 use support::{generate, generated_target_dir};
 
-fn passes_its_own_ci(name: &str, set: &[&str]) {
+/// Where the generated project's first commit stands, and what its `.ci/run` may find.
+#[derive(Clone, Copy)]
+enum Setup {
+    /// medforge is not on PATH: `.ci/run` prints how to install it and goes on.
+    Bare,
+    /// A git repository with everything committed, and this medforge on PATH, so
+    /// `.ci/run` runs `medforge check`; the build must leave the tree as committed.
+    Committed,
+}
+
+fn passes_its_own_ci(name: &str, set: &[&str], setup: Setup) {
     let work = tempfile::tempdir().unwrap();
     let project = generate(work.path(), name, set);
-    let status = Command::new("bash")
-        .arg(".ci/run")
+    let mut ci = Command::new("bash");
+    ci.arg(".ci/run")
         .current_dir(&project)
         .env("CARGO_TARGET_DIR", generated_target_dir())
         // The project's tests start their own cluster unless told to use another.
-        .env_remove("DATABASE_URL")
-        .status()
-        .expect("bash runs the generated .ci/run");
+        .env_remove("DATABASE_URL");
+    if let Setup::Committed = setup {
+        git(&project, &["init", "-q"]);
+        git(&project, &["add", "-A"]);
+        git(&project, &["commit", "-q", "-m", "medforge new"]);
+        ci.env("PATH", path_with_medforge());
+    }
+    let status = ci.status().expect("bash runs the generated .ci/run");
     assert!(
         status.success(),
         "{name} {set:?}: the generated .ci/run failed"
     );
+    if let Setup::Committed = setup {
+        // SPEC 6: the generated Cargo.lock is the one cargo writes.
+        let tree = Command::new("cargo")
+            .args(["tree", "--locked"])
+            .current_dir(&project)
+            .env("CARGO_TARGET_DIR", generated_target_dir())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            tree.status.success(),
+            "{name}: Cargo.lock is not the one cargo writes: {}",
+            String::from_utf8_lossy(&tree.stderr)
+        );
+        let status = git(&project, &["status", "--porcelain"]);
+        assert!(
+            status.stdout.is_empty(),
+            "{name}: building and testing changed the committed tree:\n{}",
+            String::from_utf8_lossy(&status.stdout)
+        );
+    }
+}
+
+/// PATH with the medforge under test first.
+fn path_with_medforge() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_medforge"))
+        .parent()
+        .expect("the binary is in a directory")
+        .to_owned();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest)))
+        .expect("PATH entries join")
 }
 
 /// Named `clinic` on purpose: the service also has a `models::clinic` module, and the
-/// generated code must still name its own crate unambiguously.
+/// generated code must still name its own crate unambiguously. Committed first: the build,
+/// the tests and `medforge check` must leave the tree as `medforge new` wrote it.
 #[test]
 fn default_project_passes_its_own_ci() {
-    passes_its_own_ci("clinic", &[]);
+    passes_its_own_ci("clinic", &[], Setup::Committed);
 }
 
 /// The other side of every switch the code branches on: one clinic, two modules, TLS at a
@@ -45,6 +94,7 @@ fn single_clinic_project_passes_its_own_ci() {
             "tls=proxy",
             "key_provider=env",
         ],
+        Setup::Bare,
     );
 }
 
