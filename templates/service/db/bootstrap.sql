@@ -9,7 +9,7 @@
 -- the commands, and `medforge db setup` runs this script, creates the database and
 -- migrates. Running it again changes nothing but re-asserts the attributes below.
 --
--- SPEC 4.2.2; HIPAA 164.312(a)(1) access control:
+-- HIPAA 164.312(a)(1) access control:
 -- - {{crate_name}}_owner owns the schema and runs the migrations. It is not a superuser
 --   and cannot bypass row-level security; FORCE ROW LEVEL SECURITY holds it to the
 --   policies too.

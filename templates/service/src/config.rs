@@ -45,7 +45,7 @@ pub const PREVIOUS_KEK_VARIABLE: &str = "PREVIOUS_KEY_ENCRYPTION_KEY{% if key_pr
 /// Where the service listens unless `BIND_ADDR` says otherwise: loopback only.
 pub const DEFAULT_BIND_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
 
-// The bounds of SPEC section 3; a hand edit outside them does not compile.
+// The bounds `medforge options` gives these answers; a hand edit outside them does not compile.
 const _: () = assert!(SESSION_IDLE_MINUTES >= 1 && SESSION_IDLE_MINUTES <= 60);
 const _: () = assert!(SESSION_ABSOLUTE_HOURS >= 1 && SESSION_ABSOLUTE_HOURS <= 24);
 
@@ -394,7 +394,7 @@ fn cors_origins(environment: Environment, value: &str) -> Result<Vec<String>, Co
 /// Production never serves plain HTTP to the network: with `tls = rustls` the service
 /// terminates TLS 1.3 itself and needs its certificate files; with `tls = proxy` the
 /// operator must declare the TLS proxy in front. Development serves plain HTTP on
-/// loopback unless certificate files are given. SPEC 4.2.7; HIPAA 164.312(e)(1)
+/// loopback unless certificate files are given. OWASP ASVS V14.1; HIPAA 164.312(e)(1)
 /// transmission security.
 pub fn check_transport(
     environment: Environment,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// No session, an ended session, or wrong credentials: the same answer for all, so it
-    /// reveals nothing (SPEC 4.2.1).
+    /// reveals nothing (NIST SP 800-63B).
     #[error("unauthorized")]
     Unauthorized,
     /// The session still owes its TOTP code (POST /auth/mfa).

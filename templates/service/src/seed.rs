@@ -1,5 +1,6 @@
-//! `seed`: synthetic clinics, accounts and patients for a development database (SPEC
-//! 4.2.8). Never real data, and never on a database that is not marked development.
+//! `seed`: synthetic clinics, accounts and patients for a development database
+//! (HIPAA 164.308(a)(1)(ii)(B): no real PHI outside production). Never real data, and
+//! never on a database that is not marked development.
 //!
 //! The same seed gives the same clinics and patients (a ChaCha8 generator; names from the
 //! `fake` crate). Everything announces itself as synthetic: record numbers start with

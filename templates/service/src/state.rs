@@ -30,7 +30,7 @@ pub struct AppState {
     /// The key-encryption keys and each clinic's unwrapped keys.
     pub keyring: Arc<Keyring>,
     /// The only way PHI leaves the service: to the vendors in `compliance/vendors.toml`
-    /// (SPEC 4.2.9).
+    /// (HIPAA 164.308(b), GDPR Art. 28).
     pub egress: Arc<EgressClient>,
 }
 

@@ -1,6 +1,6 @@
 //! TLS 1.3 terminated in this process with rustls (the `tls = rustls` answer), so no
 //! proxy between client and service sees plaintext. TLS 1.2 and older are refused at the
-//! handshake. SPEC 4.2.3 and 4.2.7; HIPAA 164.312(e)(1) transmission security; GDPR
+//! handshake. HIPAA 164.312(a)(2)(iv); OWASP ASVS V14.1; HIPAA 164.312(e)(1) transmission security; GDPR
 //! Art. 32; nDSG Art. 8.
 //!
 //! The certificate chain and private key come from the PEM files named by `TLS_CERT_FILE`

@@ -1,4 +1,4 @@
-//! The hash chain that makes the audit trail tamper-evident (SPEC 4.2.4; HIPAA
+//! The hash chain that makes the audit trail tamper-evident (HIPAA 164.312(b); HIPAA
 //! 164.312(c)(1) integrity, 164.312(b) audit controls).
 //!
 //! Each clinic's events are numbered 1, 2, 3, ... (`seq`), and each carries

@@ -1,4 +1,4 @@
-//! Audit events as FHIR R4 AuditEvent resources (SPEC 4.2.4), for export to a SIEM or a
+//! Audit events as FHIR R4 AuditEvent resources (HIPAA 164.312(b)), for export to a SIEM or a
 //! FHIR server: who (`agent`), what (`entity`), when (`recorded`), `action`, `outcome`
 //! and `source`. HIPAA 164.312(b); IHE BALP uses the same mapping.
 

@@ -1,4 +1,4 @@
-//! The audit trail (SPEC 4.2.4; HIPAA 164.312(b) audit controls, 164.312(c)(1) integrity).
+//! The audit trail (HIPAA 164.312(b) audit controls, 164.312(c)(1) integrity).
 //!
 //! Every access to PHI, and every login, MFA step, logout, timeout and denial, appends an
 //! event with [`record`] **in the transaction of the access**: if the event cannot be

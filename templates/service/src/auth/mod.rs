@@ -1,4 +1,4 @@
-//! Who is calling, and what they may do (SPEC 4.1, 4.2.1, 4.2.2):
+//! Who is calling, and what they may do (NIST SP 800-63B; HIPAA 164.312(a)(1)):
 //!
 //! - [`password`]: the password rule and Argon2id hashing off the async workers;
 //! - [`totp`]: the RFC 6238 second factor;

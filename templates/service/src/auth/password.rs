@@ -1,4 +1,4 @@
-//! Passwords: the acceptance rule, and Argon2id hashing off the async workers (SPEC 4.2.1;
+//! Passwords: the acceptance rule, and Argon2id hashing off the async workers (NIST SP 800-63B;
 //! HIPAA 164.312(d) person or entity authentication; NIST SP 800-63B 5.1.1).
 
 use std::collections::HashSet;

@@ -1,4 +1,4 @@
-//! Roles and the access matrix (SPEC 4.1): the first of the two authorization layers; row-level
+//! Roles and the access matrix (README.md, "API"): the first of the two authorization layers; row-level
 //! security in PostgreSQL is the second. HIPAA 164.312(a)(1) access control; 164.502(b)
 //! minimum necessary.
 
@@ -61,7 +61,7 @@ impl Role {
             // (HIPAA 164.312(b)).
             (AuditTrail, Read) => self == Auditor,
             (AuditTrail, _) => false,
-            // Break-glass (SPEC 4.1; HIPAA 164.312(a)(2)(ii)): who sees a restricted patient
+            // Break-glass (HIPAA 164.312(a)(2)(ii)): who sees a restricted patient
             // is a clinical decision; breaking the glass is a clinician's, reviewing it an
             // auditor's; neither is ever deleted.
             (Restrictions, Read | Create | Update) => self == Clinician,

@@ -1,5 +1,5 @@
 //! Sessions: the token, how it travels, when it ends, and the [`Caller`] extractor that
-//! every protected route takes (SPEC 4.1, 4.2.1; HIPAA 164.312(a)(2)(iii) automatic
+//! every protected route takes (NIST SP 800-63B; HIPAA 164.312(a)(2)(iii) automatic
 //! logoff, 164.312(d) authentication).
 //!
 //! A token is 256 bits from the operating system's CSPRNG, sent in a `__Host-` cookie

@@ -1,6 +1,6 @@
 //! TOTP second factor (RFC 6238: HMAC-SHA1, 6 digits, 30-second steps, one step of clock
 //! skew either way), read against the injected clock. Each accepted code's time step is
-//! stored, so a code works once (RFC 6238 section 5.2). SPEC 4.2.1; HIPAA 164.312(d).
+//! stored, so a code works once (RFC 6238 section 5.2). NIST SP 800-63B; HIPAA 164.312(d).
 
 use chrono::{DateTime, Utc};
 use totp_rs::{Algorithm, Builder, Secret, Totp};

@@ -3,10 +3,10 @@
 //! It comes from the key provider chosen when the project was generated
 //! (`key_provider = file`) and is never written to the database: the database
 //! holds only data keys wrapped (AES-256-GCM) under it, so a stolen dump or backup
-//! without the KEK is ciphertext (SPEC 4.2.3; HIPAA 164.312(a)(2)(iv)).
+//! without the KEK is ciphertext (HIPAA 164.312(a)(2)(iv)).
 //!
 //! Development runs on [`Kek::development`], a fixed, published key that protects
-//! nothing; production refuses to start with it (SPEC 4.2.7).
+//! nothing; production refuses to start with it (OWASP ASVS V14.1).
 
 use std::fmt;
 

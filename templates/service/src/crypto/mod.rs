@@ -1,4 +1,4 @@
-//! Encryption of PHI at rest, in the application (SPEC 4.2.3; HIPAA 164.312(a)(2)(iv)
+//! Encryption of PHI at rest, in the application (HIPAA 164.312(a)(2)(iv)
 //! encryption and decryption, GDPR Art. 32(1)(a), nDSG Art. 8).
 //!
 //! Every PHI column the service stores is AES-256-GCM ciphertext made here, so whoever

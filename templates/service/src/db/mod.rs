@@ -3,7 +3,7 @@
 //! Two roles (db/bootstrap.sql): the service connects as [`SERVICE_ROLE`] with
 //! `DATABASE_URL`; `migrate` runs as [`OWNER_ROLE`] with `MIGRATION_DATABASE_URL`. The
 //! service role owns nothing and cannot bypass row-level security, so every query it runs
-//! sees only the rows of the clinic its transaction is scoped to (SPEC 4.2.2).
+//! sees only the rows of the clinic its transaction is scoped to (HIPAA 164.312(a)(1)).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -86,7 +86,7 @@ pub async fn migrate(owner: PgConnectOptions, environment: Environment) -> Resul
 }
 
 /// What a database is for, from its `deployment` row. `seed` runs on development
-/// databases only (SPEC 4.2.8).
+/// databases only (HIPAA 164.308(a)(1)(ii)(B)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deployment {
     /// Migrated, but by nothing that said what it serves (e.g. sqlx-cli).
@@ -109,7 +109,7 @@ pub async fn deployment(connection: &mut PgConnection) -> Result<Deployment, DbE
 
 /// Begins a transaction scoped to `clinic` and, when known, `user`. The settings are
 /// transaction-local (`set_config(..., true)`): they end with the transaction and never
-/// reach the next user of the pooled connection (SPEC 4.2.2).
+/// reach the next user of the pooled connection (HIPAA 164.312(a)(1)).
 pub async fn begin_scoped(
     pool: &PgPool,
     clinic: ClinicId,

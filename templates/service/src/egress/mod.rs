@@ -1,4 +1,4 @@
-//! Outbound data: the one way PHI leaves this service (SPEC 4.2.9; HIPAA 164.308(b),
+//! Outbound data: the one way PHI leaves this service (HIPAA 164.308(b),
 //! 164.312(b), 164.312(e)(1); GDPR Art. 28, 44; nDSG Art. 9, 16).
 //!
 //! [`EgressClient::send`] sends a request to a named vendor only when

@@ -1,5 +1,5 @@
 //! `compliance/vendors.toml`: the reviewed list of outside services that may receive PHI,
-//! and the rules each must meet before the egress client sends it anything (SPEC 4.2.9).
+//! and the rules each must meet before the egress client sends it anything (HIPAA 164.308(b), GDPR Art. 28).
 //!
 //! The rules are those `medforge check` enforces on the same file, applied again at every
 //! send, so a list that was never checked, or a vendor whose agreement is dated in the

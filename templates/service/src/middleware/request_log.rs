@@ -1,4 +1,4 @@
-//! Structured request logs that cannot leak PHI (SPEC 4.2.5; HIPAA 164.312(b) is the
+//! Structured request logs that cannot leak PHI (OWASP ASVS V7; HIPAA 164.312(b) is the
 //! audit log's job, not this log's).
 //!
 //! Each request gets one JSON line with its method, route template, status, latency and

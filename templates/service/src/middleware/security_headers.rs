@@ -1,4 +1,4 @@
-//! Response headers that tell browsers how to treat this API (SPEC 4.2.6; OWASP ASVS
+//! Response headers that tell browsers how to treat this API (OWASP ASVS
 //! 14.4). Set on every response, including errors, 404s and the layers' own 408 and 413;
 //! a handler that sets one of them itself (none does) keeps its value.
 

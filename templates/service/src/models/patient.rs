@@ -87,7 +87,7 @@ pub struct PatientChanges {
 }
 
 /// `POST /patients/search`: exact match by record number, or by name and date of birth.
-/// In the body, never the URL (SPEC 4.1).
+/// In the body, never the URL (README.md, "API").
 #[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatientSearch {

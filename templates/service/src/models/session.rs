@@ -1,4 +1,4 @@
-//! Session rows. The token itself is never stored, only its SHA-256 (SPEC 4.1).
+//! Session rows. The token itself is never stored, only its SHA-256 (README.md, "API").
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;

@@ -1,5 +1,5 @@
 //! User accounts. No account exists until `create-user` (or `seed`, in development) makes
-//! one: there are no default accounts (SPEC 4.2.1).
+//! one: there are no default accounts (NIST SP 800-63B).
 
 use sqlx::PgConnection;
 
@@ -194,7 +194,7 @@ pub async fn lock(tx: &mut PgConnection, id: UserId) -> Result<(), sqlx::Error> 
 }
 
 /// Disables the account and ends every one of its sessions in the same transaction
-/// (SPEC 4.2.1). Returns whether the account was enabled.
+/// (NIST SP 800-63B). Returns whether the account was enabled.
 pub async fn disable(tx: &mut PgConnection, id: UserId) -> Result<bool, sqlx::Error> {
     let disabled = sqlx::query!(
         "UPDATE users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL",

@@ -1,4 +1,4 @@
-//! `GET /audit`, `GET /audit/fhir`, `GET /audit/verify` (SPEC 4.1, 4.2.4): the audit
+//! `GET /audit`, `GET /audit/fhir`, `GET /audit/verify` (HIPAA 164.312(b)): the audit
 //! trail of the caller's clinic, for auditors only (HIPAA 164.312(b)). Reading the trail
 //! is itself audited.
 

@@ -1,4 +1,4 @@
-//! `POST /auth/login`, `POST /auth/mfa`, `POST /auth/logout` (SPEC 4.1). The flows are in
+//! `POST /auth/login`, `POST /auth/mfa`, `POST /auth/logout` (README.md, "API"). The flows are in
 //! [`crate::auth::login`]; these handlers put the session token where the client wants it.
 
 use axum::http::Method;

@@ -1,4 +1,4 @@
-//! Break-glass (SPEC 4.1; HIPAA 164.312(a)(2)(ii) emergency access procedure, 164.312(b)
+//! Break-glass (HIPAA 164.312(a)(2)(ii) emergency access procedure, 164.312(b)
 //! audit controls):
 //!
 //! | method and path | who | what |

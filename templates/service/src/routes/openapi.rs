@@ -1,4 +1,4 @@
-//! `GET /openapi.json` (SPEC 4.1): an OpenAPI 3.1 description of every route the service
+//! `GET /openapi.json` (README.md, "API"): an OpenAPI 3.1 description of every route the service
 //! serves, assembled with utoipa from [`routes`](super::routes), the same list the router
 //! is built from, so the two cannot drift apart. The schemas are derived from the request
 //! and response types themselves (`#[derive(utoipa::ToSchema)]`), so they cannot drift

@@ -1,4 +1,4 @@
-//! The HTTP shape every clinical resource shares (SPEC 4.1): list (paged), create, read,
+//! The HTTP shape every clinical resource shares (README.md, "API"): list (paged), create, read,
 //! update, soft-delete and exact-match search, each behind the session, the access matrix
 //! and the clinic's row-level security.
 //!

@@ -1,5 +1,5 @@
 //! `PUT /patients/{id}/restriction`: restricts a patient to its care team, or lifts the
-//! restriction (SPEC 4.1 break-glass; HIPAA 164.312(a)(1) access control). Clinicians
+//! restriction (HIPAA 164.312(a)(1) access control). Clinicians
 //! only, and only those already in the patient's care: a clinician who sees the patient
 //! through a break-glass grant may treat it, not decide who else may (403); one who does
 //! not see it gets 404, as for any record they cannot see.

@@ -1,5 +1,5 @@
 //! The first authorization layer: no session, no PHI; and each role only what the access
-//! matrix gives it (SPEC 4.1, 4.2.2; HIPAA 164.312(a)(1), 164.502(b) minimum necessary).
+//! matrix gives it (HIPAA 164.312(a)(1), 164.502(b) minimum necessary).
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;

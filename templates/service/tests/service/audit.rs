@@ -1,4 +1,4 @@
-//! The audit trail (SPEC 4.2.4; HIPAA 164.312(b) audit controls, 164.312(c)(1)
+//! The audit trail (HIPAA 164.312(b) audit controls, 164.312(c)(1)
 //! integrity): every access leaves an event written in its own transaction, nobody can
 //! change the events unnoticed, and only auditors read them.
 

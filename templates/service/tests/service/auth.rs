@@ -1,4 +1,4 @@
-//! Login, TOTP and throttling (SPEC 4.2.1).
+//! Login, TOTP and throttling (NIST SP 800-63B).
 
 use std::net::IpAddr;
 

@@ -1,4 +1,4 @@
-//! Restricted patients and break-glass access (SPEC 4.1 `POST /emergency-access`; HIPAA
+//! Restricted patients and break-glass access (HIPAA
 //! 164.312(a)(1) access control, 164.312(a)(2)(ii) emergency access, 164.312(b) audit):
 //! a restricted patient is invisible outside its care team; breaking the glass, with a
 //! reason, shows it to one clinician for a fixed time, on the record and flagged until an

@@ -1,4 +1,4 @@
-//! Outbound data (SPEC 4.2.9): PHI reaches only a listed vendor with its agreements signed,
+//! Outbound data (HIPAA 164.308(b), GDPR Art. 28): PHI reaches only a listed vendor with its agreements signed,
 //! in an allowed region, at one of its hosts; every other send is refused before a byte
 //! leaves, and every attempt is on the audit trail.
 //!

@@ -1,4 +1,4 @@
-//! Encryption at rest (SPEC 4.2.3; HIPAA 164.312(a)(2)(iv)), each test named after the
+//! Encryption at rest (HIPAA 164.312(a)(2)(iv)), each test named after the
 //! threat it stops: a superuser or a stolen dump reading PHI, a ciphertext moved to
 //! another row or column, a key change that loses data, a search that leaks near misses,
 //! the key-encryption key ending up next to the data it protects.

@@ -242,7 +242,7 @@ fn assert_no_internals(what: &str, reply: &Reply) {
     }
 }
 
-// SPEC 4.2.5; OWASP ASVS 7.4.1: errors tell the client what failed, never how.
+// HIPAA 164.502(b); OWASP ASVS 7.4.1: errors tell the client what failed, never how.
 #[tokio::test]
 async fn error_bodies_reveal_no_internals() {
     let app = TestApp::new().await;
@@ -399,7 +399,7 @@ async fn invalid_field_is_named_without_its_value() {
     assert_no_internals("update", &reply);
 }
 
-// SPEC 4.2.5; HIPAA 164.312(b)/164.502(b): the operational log never holds PHI or secrets.
+// OWASP ASVS V7; HIPAA 164.312(b)/164.502(b): the operational log never holds PHI or secrets.
 #[tokio::test]
 async fn full_scenario_logs_no_phi() {
     let app = TestApp::new().await;

@@ -115,7 +115,7 @@ async fn openapi_describes_every_route() {
         .collect();
     assert_eq!(described, served);
 
-    // The list holds what SPEC 4.1 says this configuration serves.
+    // The list holds the routes the README says this configuration serves.
     let mut expected: Vec<(&str, String)> = vec![
         ("GET", "/healthz".to_owned()),
         ("POST", "/auth/login".to_owned()),

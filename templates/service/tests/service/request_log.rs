@@ -1,4 +1,4 @@
-//! What a request log line holds, and what it never holds (SPEC 4.2.5).
+//! What a request log line holds, and what it never holds (HIPAA 164.502(b); OWASP ASVS V7).
 
 use axum::{body::Body, http::Request};
 use tower::ServiceExt;

@@ -1,5 +1,5 @@
-//! Synthetic data only, and never into a database that is not marked development (SPEC
-//! 4.2.8).
+//! Synthetic data only, and never into a database that is not marked development
+//! (HIPAA 164.308(a)(1)(ii)(B): no real PHI outside production).
 
 use axum::http::StatusCode;
 use sqlx::PgPool;

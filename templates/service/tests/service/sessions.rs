@@ -1,4 +1,4 @@
-//! Sessions end on the server: timeouts, logout, disabled accounts (SPEC 4.1, 4.2.1;
+//! Sessions end on the server: timeouts, logout, disabled accounts (NIST SP 800-63B;
 //! HIPAA 164.312(a)(2)(iii) automatic logoff). Time moves on the injected clock.
 
 use axum::http::{Method, StatusCode};

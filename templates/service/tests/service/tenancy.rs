@@ -1,4 +1,4 @@
-//! Row-level security, the second authorization layer (SPEC 4.2.2; HIPAA 164.312(a)(1)):
+//! Row-level security, the second authorization layer (HIPAA 164.312(a)(1)):
 //! whatever a query forgets, PostgreSQL shows the service only the rows of the clinic
 //! its transaction is scoped to, and nothing without a scope.
 

@@ -1,6 +1,6 @@
 //! TLS 1.3 terminated in-process (`tls = rustls`): the real listener on a loopback port,
 //! with a throwaway self-signed certificate generated for the run (no key is committed).
-//! SPEC 4.2.3; HIPAA 164.312(e)(1) transmission security.
+//! HIPAA 164.312(a)(2)(iv); HIPAA 164.312(e)(1) transmission security.
 
 use std::{
     net::SocketAddr,

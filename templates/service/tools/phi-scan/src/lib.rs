@@ -1,5 +1,5 @@
 //! Finds identifiers that look like real people's in text, so that the pre-commit hook
-//! can refuse them (SPEC 4.3). Real identifiers never belong in this repository:
+//! can refuse them (HIPAA 164.308(a)(1)(ii)(B)). Real identifiers never belong in this repository:
 //! fixtures, tests and docs use synthetic data, kept in [`SYNTHETIC_FIXTURES`].
 //!
 //! Where an identifier has a check digit, only numbers whose check digit is right are
