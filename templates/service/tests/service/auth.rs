@@ -638,12 +638,18 @@ async fn a_password_made_of_the_accounts_own_context_is_refused() {
     let app = TestApp::new().await;
     let clinic = app.clinic("Lakeside Synthetic Clinic").await;
     let email = "maria.synthetic@test.example.org";
-    for password in [
+    let mut built = vec![
         email.to_owned(),
         "maria.synthetic!2024".to_owned(),
         "lakesidesyntheticclinic".to_owned(),
-        format!("{} is my service", env!("CARGO_PKG_NAME")),
-    ] {
+    ];
+    // A service name of fewer than four letters is refused only as the whole password,
+    // which no name that short can be.
+    let service = env!("CARGO_PKG_NAME");
+    if service.chars().filter(|c| c.is_alphanumeric()).count() >= 4 {
+        built.push(format!("{service} is my service"));
+    }
+    for password in built {
         let result = accounts::create(
             &app.pool,
             &app.state.hasher,
