@@ -98,16 +98,15 @@ $$;
 
 -- The chain is written by this function alone, owned by the migrating role and run with
 -- its rights (SECURITY DEFINER): the service role keeps only INSERT on audit_pending, so
--- it can neither forge a chained event nor rewind a clinic's head. The head's number is
--- never behind the newest stored event, so a row slipped into audit_events out of turn
--- cannot jam the clinic's accesses: it stays in the chain, where verification reports it.
+-- it can neither forge a chained event nor rewind a clinic's head. A row slipped into
+-- audit_events out of turn cannot jam the clinic's accesses: its number is stepped over,
+-- and it stays in the chain, where verification reports it.
 CREATE OR REPLACE FUNCTION app.audit_chain_pending() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     head_seq bigint;
     head_hash bytea;
-    stored_seq bigint;
     next_hash bytea;
 BEGIN
     SELECT h.seq, h.hash INTO head_seq, head_hash
@@ -120,9 +119,13 @@ BEGIN
         SELECT h.seq, h.hash INTO STRICT head_seq, head_hash
             FROM public.audit_heads AS h WHERE h.clinic_id = NEW.clinic_id FOR UPDATE;
     END IF;
-    SELECT pg_catalog.max(e.seq) INTO stored_seq
-        FROM public.audit_events AS e WHERE e.clinic_id = NEW.clinic_id;
-    head_seq := GREATEST(head_seq, COALESCE(stored_seq, 0)) + 1;
+    head_seq := head_seq + 1;
+    -- A number already taken (a row stored around this function) is stepped over, so it
+    -- cannot jam the clinic; each step is one probe of the (clinic_id, seq) index.
+    WHILE EXISTS (SELECT FROM public.audit_events AS e
+                  WHERE e.clinic_id = NEW.clinic_id AND e.seq = head_seq) LOOP
+        head_seq := head_seq + 1;
+    END LOOP;
     next_hash := pg_catalog.sha256(head_hash || NEW.before_seq || '\x0100000008'::bytea
                                    || pg_catalog.int8send(head_seq) || NEW.after_seq);
     INSERT INTO public.audit_events (id, clinic_id, seq, occurred_at, actor_user_id,

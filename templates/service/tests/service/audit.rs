@@ -182,27 +182,32 @@ async fn a_refused_write_is_audited_as_a_failure() {
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn a_failing_audit_insert_aborts_the_access() {
+/// A clinician's read of a patient after `sabotage`, run by the administrator, broke the
+/// audit trail; the service and the clinician's token, for more.
+async fn read_after(sabotage: &str, mrn: &str) -> (TestApp, String, crate::support::Reply) {
     let app = TestApp::new().await;
     let clinic = app.clinic("Synthetic Clinic").await;
     let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
-    let id = app.patient(&token, "SYN-AUD-000002").await;
-
-    // The audit trail stops accepting events: recording one fails where it is made, in
-    // the request, so the handler itself must refuse to serve.
+    let id = app.patient(&token, mrn).await;
     let mut admin = TestDb::connect(&app.db.admin).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "REVOKE INSERT ON audit_pending FROM {SERVICE_ROLE}"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-
-    // No read without its record: the patient is not served...
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sabotage.to_owned()))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let read = app
         .call(Method::GET, &format!("/patients/{id}"), Some(&token), None)
         .await;
+    (app, token, read)
+}
+
+#[tokio::test]
+async fn a_failing_audit_insert_aborts_the_access() {
+    // The audit trail stops accepting events: recording one fails where it is made, in
+    // the request, so the handler itself must refuse to serve.
+    let revoke = format!("REVOKE INSERT ON audit_pending FROM {SERVICE_ROLE}");
+    let (app, token, read) = read_after(&revoke, "SYN-AUD-000002").await;
+
+    // No read without its record: the patient is not served...
     assert_eq!(read.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(read.body, json!({ "error": "internal_error" }));
     // ...and no write either: the new patient rolls back with its missing event.
@@ -639,21 +644,8 @@ async fn auditor_pages_through_the_trail() {
 /// the access fails with it (HIPAA 164.312(b)).
 #[tokio::test]
 async fn an_event_that_cannot_be_chained_fails_the_commit_and_the_access() {
-    let app = TestApp::new().await;
-    let clinic = app.clinic("Synthetic Clinic").await;
-    let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
-    let id = app.patient(&token, "SYN-AUD-000012").await;
-
-    let mut admin = TestDb::connect(&app.db.admin).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "REVOKE INSERT ON audit_events FROM {OWNER_ROLE}"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    let read = app
-        .call(Method::GET, &format!("/patients/{id}"), Some(&token), None)
-        .await;
+    let revoke = format!("REVOKE INSERT ON audit_events FROM {OWNER_ROLE}");
+    let (_app, _token, read) = read_after(&revoke, "SYN-AUD-000012").await;
     assert_eq!(read.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(read.body.get("mrn").is_none());
 }

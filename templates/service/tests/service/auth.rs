@@ -16,6 +16,7 @@ use ::service::auth::throttle::{
 use ::service::auth::{Role, totp};
 use ::service::clock::Clock;
 use ::service::db;
+use ::service::models::ids::ClinicId;
 use ::service::models::user;
 
 use crate::support::{LOOPBACK, TestApp, TestDb, TestUser, login_request, mfa_request, reply_of};
@@ -252,19 +253,7 @@ async fn weak_common_and_short_passwords_are_refused() {
         ("password1234", PasswordRejected::Common),
         ("Qwerty123456", PasswordRejected::Common),
     ] {
-        let result = accounts::create(
-            &app.pool,
-            &app.state.hasher,
-            &app.state.keyring,
-            &*app.state.clock,
-            NewUser {
-                email: "new@test.example.org".into(),
-                role: Role::Staff,
-                clinic: ClinicChoice::Existing(clinic),
-                password: Password::new(password),
-            },
-        )
-        .await;
+        let result = create_staff(&app, clinic, "new@test.example.org", password).await;
         assert!(
             matches!(result, Err(AccountError::Password(rejected)) if rejected == why),
             "{password}"
@@ -650,19 +639,7 @@ async fn a_password_made_of_the_accounts_own_context_is_refused() {
         built.push(format!("{service} is my service"));
     }
     for password in built {
-        let result = accounts::create(
-            &app.pool,
-            &app.state.hasher,
-            &app.state.keyring,
-            &*app.state.clock,
-            NewUser {
-                email: email.into(),
-                role: Role::Staff,
-                clinic: ClinicChoice::Existing(clinic),
-                password: Password::new(password.clone()),
-            },
-        )
-        .await;
+        let result = create_staff(&app, clinic, email, &password).await;
         assert!(
             matches!(
                 result,
@@ -753,4 +730,26 @@ async fn a_plaintext_totp_secret_is_sealed_at_the_next_sign_in() {
     }));
     // And it still works.
     app.sign_in(&user).await;
+}
+
+/// A staff account for `email` with `password`, made the way `create-user` makes it.
+async fn create_staff(
+    app: &TestApp,
+    clinic: ClinicId,
+    email: &str,
+    password: &str,
+) -> Result<accounts::CreatedUser, AccountError> {
+    accounts::create(
+        &app.pool,
+        &app.state.hasher,
+        &app.state.keyring,
+        &*app.state.clock,
+        NewUser {
+            email: email.into(),
+            role: Role::Staff,
+            clinic: ClinicChoice::Existing(clinic),
+            password: Password::new(password),
+        },
+    )
+    .await
 }
