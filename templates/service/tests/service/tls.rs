@@ -97,16 +97,24 @@ impl TlsServer {
 
     /// A client that trusts the server's certificate and offers only `versions`.
     fn client(&self, versions: &[&'static rustls::SupportedProtocolVersion]) -> TlsConnector {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.certificate.der.clone()).unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        TlsConnector::from(Arc::new(config))
+        client_trusting(&self.certificate.der, versions)
     }
+}
+
+/// A client that trusts `certificate` and offers only `versions`.
+fn client_trusting(
+    certificate: &CertificateDer<'static>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certificate.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
 }
 
 fn localhost() -> ServerName<'static> {
@@ -159,6 +167,76 @@ async fn tls13_client_is_served() {
         "{response}"
     );
     assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
+}
+
+/// The `serve` command of the built binary, as an operator starts it: certificate files
+/// from the environment, on a development database, and the in-process tests above are not
+/// the only proof that the listener refuses TLS 1.2 (HIPAA 164.312(e)(1)).
+struct ServedBinary {
+    child: std::process::Child,
+    addr: SocketAddr,
+    certificate: TestCertificate,
+    _db: crate::support::TestDb,
+}
+
+impl ServedBinary {
+    async fn start() -> Self {
+        let db = crate::support::TestDb::new().await;
+        let certificate = TestCertificate::new();
+        let addr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap()
+        };
+        let child = std::process::Command::new(crate::support::binary())
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", &db.service_url)
+            .env("BIND_ADDR", addr.to_string())
+            .env("TLS_CERT_FILE", &certificate.files.cert)
+            .env("TLS_KEY_FILE", &certificate.files.key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while TcpStream::connect(addr).await.is_err() {
+            assert!(std::time::Instant::now() < deadline, "serve never listened");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Self {
+            child,
+            addr,
+            certificate,
+            _db: db,
+        }
+    }
+}
+
+impl Drop for ServedBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_built_binary_refuses_tls12_and_serves_tls13() {
+    let served = ServedBinary::start().await;
+    let der = &served.certificate.der;
+    let tcp = TcpStream::connect(served.addr).await.unwrap();
+    let refused = client_trusting(der, &[&rustls::version::TLS12])
+        .connect(localhost(), tcp)
+        .await;
+    assert!(refused.is_err(), "a TLS 1.2-only client got a session");
+    let tcp = TcpStream::connect(served.addr).await.unwrap();
+    let stream = client_trusting(der, &[&rustls::version::TLS13, &rustls::version::TLS12])
+        .connect(localhost(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
 }
 
 #[test]
