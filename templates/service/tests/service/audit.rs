@@ -731,77 +731,64 @@ async fn a_forged_event_is_reported_and_jams_nothing() {
 }
 
 /// The owner cutting a chain back to a self-consistent earlier head, or deleting a
-/// clinic's chain whole, is caught by a keyed checkpoint taken before, and the clinic is
-/// named (HIPAA 164.312(c)(1)).
+/// clinic's chain whole, is caught, and the clinic is named: the first by a keyed
+/// checkpoint taken before, the second by every verification (HIPAA 164.312(c)(1)).
 #[tokio::test]
 async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
     let app = TestApp::new().await;
     let clinic = app.clinic("Synthetic Clinic").await;
-    let other = app.clinic("Other Synthetic Clinic").await;
     let token = app.sign_in(&app.user(clinic, Role::Clinician).await).await;
     app.patient(&token, "SYN-AUD-000013").await;
 
     let work = tempfile_dir();
     let file = work.join("checkpoint.json");
-    let (code, _) = owner_command(
-        &app.db,
-        &["audit-checkpoint", "--out", file.to_str().unwrap()],
+    let file = file.to_str().unwrap();
+    assert_eq!(
+        owner_command(&app.db, &["audit-checkpoint", "--out", file]).0,
+        0
     );
-    assert_eq!(code, 0);
-    let checkpoint: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let checkpoint: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert!(
         checkpoint["heads"][clinic.to_string()]["seq"]
             .as_i64()
             .unwrap()
-            > 1
+            > 2
     );
     assert_eq!(
-        owner_command(
-            &app.db,
-            &["verify-audit", "--checkpoint", file.to_str().unwrap()]
-        )
-        .0,
+        owner_command(&app.db, &["verify-audit", "--checkpoint", file]).0,
         0
     );
 
     // The owner deletes the newest events and rewinds the head to match: the chain
     // holds together by itself...
     let mut owner = TestDb::connect(&app.db.owner).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
-         ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
-         ALTER TABLE audit_heads NO FORCE ROW LEVEL SECURITY;
-         DELETE FROM audit_events WHERE clinic_id = '{clinic}' AND seq > 2;
+    let owner_sql = |statements: &str| {
+        format!(
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only;
+             ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
+             ALTER TABLE audit_heads NO FORCE ROW LEVEL SECURITY;
+             {statements}
+             ALTER TABLE audit_heads FORCE ROW LEVEL SECURITY;
+             ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+             ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;"
+        )
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(owner_sql(&format!(
+        "DELETE FROM audit_events WHERE clinic_id = '{clinic}' AND seq > 2;
          UPDATE audit_heads h SET seq = 2, hash = e.hash FROM audit_events e
-             WHERE h.clinic_id = '{clinic}' AND e.clinic_id = h.clinic_id AND e.seq = 2;
-         DELETE FROM audit_events WHERE clinic_id = '{other}';
-         DELETE FROM audit_heads WHERE clinic_id = '{other}';
-         ALTER TABLE audit_heads FORCE ROW LEVEL SECURITY;
-         ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
-         ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only;"
-    )))
+             WHERE h.clinic_id = '{clinic}' AND e.clinic_id = h.clinic_id AND e.seq = 2;"
+    ))))
     .execute(&mut owner)
     .await
     .unwrap();
-
-    // ...but a clinic without a chain is named even without a checkpoint...
-    let (code, report) = verify_audit(&app.db);
-    assert_eq!(code, 1, "{report}");
-    let report: Value = serde_json::from_str(&report).unwrap();
-    let no_chain: Vec<&Value> = report["clinics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["broken"]["reason"] == json!("no_chain"))
-        .collect();
-    assert_eq!(no_chain.len(), 1);
-    assert_eq!(no_chain[0]["clinic_id"], json!(other.to_string()));
-
-    // ...and the checkpoint names the clinic that was cut back.
-    let (code, report) = owner_command(
-        &app.db,
-        &["verify-audit", "--checkpoint", file.to_str().unwrap()],
+    assert_eq!(
+        verify_audit(&app.db).0,
+        0,
+        "a cut-back chain agrees with itself"
     );
+
+    // ...but the checkpoint names the clinic that was cut back...
+    let (code, report) = owner_command(&app.db, &["verify-audit", "--checkpoint", file]);
     assert_eq!(code, 1);
     let report: Value = serde_json::from_str(&report).unwrap();
     let findings = report["checkpoint"]["findings"].as_array().unwrap();
@@ -812,19 +799,34 @@ async fn truncation_by_the_owner_is_caught_by_a_keyed_checkpoint() {
         "{report}"
     );
 
-    // A checkpoint edited to hide the cut does not verify.
-    let edited = std::fs::read_to_string(&file)
-        .unwrap()
-        .replacen("\"seq\": ", "\"seq\": 1", 1);
-    std::fs::write(&file, edited).unwrap();
+    // ...and a checkpoint edited to hide the cut does not verify.
+    let original = std::fs::read_to_string(file).unwrap();
+    let edited = original.replacen("\"seq\": ", "\"seq\": 1", 1);
+    std::fs::write(file, &edited).unwrap();
     assert_eq!(
-        owner_command(
-            &app.db,
-            &["verify-audit", "--checkpoint", file.to_str().unwrap()]
-        )
-        .0,
+        owner_command(&app.db, &["verify-audit", "--checkpoint", file]).0,
         1
     );
+
+    // A clinic whose chain is deleted whole is named even without a checkpoint.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(owner_sql(&format!(
+        "DELETE FROM audit_events WHERE clinic_id = '{clinic}';
+         DELETE FROM audit_heads WHERE clinic_id = '{clinic}';"
+    ))))
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let (code, report) = verify_audit(&app.db);
+    assert_eq!(code, 1, "{report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let no_chain: Vec<&Value> = report["clinics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["broken"]["reason"] == json!("no_chain"))
+        .collect();
+    assert_eq!(no_chain.len(), 1, "{report}");
+    assert_eq!(no_chain[0]["clinic_id"], json!(clinic.to_string()));
 }
 
 /// A directory of its own for one test, removed when the process exits.
