@@ -222,7 +222,14 @@ async fn verify(caller: Caller) -> Result<PhiJson<VerificationView>, ApiError> {
     let read =
         Event::new(AuditAction::Read, Outcome::Success).on(Resource::AuditTrail.table(), None);
     caller.record(&[read]).await?;
-    caller.commit().await?;
+    match caller.commit().await {
+        Ok(()) => {}
+        // A row stored past the head by the database owner keeps the chain from taking
+        // this read's event. That is the tampering being reported: answer it (200, `ok:
+        // false`), never with a conflict.
+        Err(ApiError::Conflict) if verification.broken.is_some() => {}
+        Err(error) => return Err(error),
+    }
     if let Some(link) = verification.broken {
         tracing::error!(
             seq = link.seq,
