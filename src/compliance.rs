@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::generate::{read_optional, write_atomic};
+use crate::fs::{read_optional, write_atomic};
 use crate::migrations::{MIGRATIONS_DIR, Schema, Table};
 
 pub const INVENTORY_FILE: &str = "compliance/phi-inventory.md";

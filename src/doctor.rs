@@ -272,7 +272,7 @@ pub fn diagnose_project(project: Option<&Path>) -> Result<Diagnosis> {
 fn rust_requirement(project: Option<&Path>) -> Result<(String, String)> {
     if let Some(project) = project {
         let manifest = project.join("Cargo.toml");
-        if let Some(bytes) = crate::generate::read_optional(&manifest)? {
+        if let Some(bytes) = crate::fs::read_optional(&manifest)? {
             let text = String::from_utf8_lossy(&bytes);
             if let Some(version) = rust_version_in(&text) {
                 return Ok((version, manifest.display().to_string()));

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::answers::{Answers, Value};
 use crate::error::{Error, Result};
+use crate::fs;
+use crate::name;
 use crate::options::OptionSpec;
 use crate::record;
 use crate::render;
@@ -51,7 +53,7 @@ pub struct NameCheck {
 
 impl NameCheck {
     pub fn check(&self, name: &str) -> Result<()> {
-        validate_name(name)?;
+        name::validate(name)?;
         if let Some(parent) = &self.parent {
             let target = parent.join(name);
             match inspect_target(&target, self.force) {
@@ -102,7 +104,7 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
         }
         (None, None) => return Err(Error::MissingName),
     };
-    validate_name(&name)?;
+    name::validate(&name)?;
 
     let target = absolute(args.dir.clone().unwrap_or_else(|| PathBuf::from(&name)))?;
     let target_state = inspect_target(&target, args.force)?;
@@ -134,13 +136,7 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
             .unwrap_or_else(std::env::temp_dir)
     };
     // Staging beside the target keeps the final move a rename on one filesystem.
-    let staging = tempfile::Builder::new()
-        .prefix(".medforge-new-")
-        .tempdir_in(&staging_parent)
-        .map_err(|source| Error::Unwritable {
-            path: staging_parent.clone(),
-            source,
-        })?;
+    let staging = fs::staging_dir(".medforge-new-", &staging_parent)?;
     let rendered = render::render(&template, &name, &answers, staging.path())?;
     let stamp = record::TemplateStamp {
         version: &template.version,
@@ -152,7 +148,7 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
     // Every migration a database may apply, so `check` sees one that changes later.
     record::record_migrations(&rendered)?;
     let base = format!("{}/{}/", record::RECORD_DIR, record::BASE_DIR);
-    let mut files = list_files(&rendered)?;
+    let mut files = fs::list_files(&rendered)?;
     files.retain(|file| !file.starts_with(&base));
 
     if !args.dry_run {
@@ -207,82 +203,6 @@ fn missing_answers(missing: &[&'static OptionSpec]) -> Error {
     }
 }
 
-/// Project names become crate names and directory names: keep them to what cargo accepts
-/// everywhere and what reads well in a path.
-pub fn validate_name(name: &str) -> Result<()> {
-    let invalid = |reason: &str| {
-        Err(Error::InvalidName {
-            name: name.to_owned(),
-            reason: reason.to_owned(),
-        })
-    };
-    if name.is_empty() {
-        return invalid("it is empty");
-    }
-    if name.len() > 64 {
-        return invalid("use at most 64 characters");
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return invalid("start with a lowercase letter (a-z)");
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
-    {
-        return invalid(&format!(
-            "`{bad}` is not allowed; use lowercase letters, digits, `-` and `_`"
-        ));
-    }
-    if name.ends_with(['-', '_']) {
-        return invalid("end with a letter or digit");
-    }
-    // Cargo treats `-` and `_` alike in crate names, so `phi-guard` and `phi_guard` clash.
-    let crate_name = name.replace('-', "_");
-    let is = |list: &[&str]| {
-        list.iter()
-            .any(|reserved| reserved.replace('-', "_") == crate_name)
-    };
-    if is(WORKSPACE_CRATES) {
-        return invalid(
-            "the generated workspace has a crate of that name already (guardrails/, tools/, \
-             bench/); pick another, e.g. `clinic-portal`",
-        );
-    }
-    if is(STD_CRATES) {
-        return invalid(
-            "it is a crate of Rust's standard library, which the project could no longer \
-             use; pick another, e.g. `clinic-portal`",
-        );
-    }
-    if is(KEYWORDS) {
-        return invalid("it is a Rust keyword, which cannot name a crate; pick another");
-    }
-    Ok(())
-}
-
-/// The other crates of the generated workspace: a project of the same name would collide
-/// with one of them (a test keeps this list in step with the template).
-const WORKSPACE_CRATES: &[&str] = &[
-    "dev",
-    "bench",
-    "phi-guard",
-    "phi-guard-macros",
-    "pg-throwaway",
-    "phi-scan",
-];
-
-/// The crates rustc ships; a crate of the same name shadows them.
-const STD_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
-
-/// Rust keywords, reserved ones included: cargo refuses them as package names.
-const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
-    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
-];
-
 fn absolute(path: PathBuf) -> Result<PathBuf> {
     std::path::absolute(&path).map_err(Error::io("cannot resolve", path))
 }
@@ -334,109 +254,15 @@ fn place(rendered: &Path, target: &Path, state: TargetState) -> Result<()> {
             std::fs::rename(rendered, target).map_err(unwritable)
         }
         TargetState::Overlay => {
-            for relative in list_files(rendered)? {
+            for relative in fs::list_files(rendered)? {
                 let to = target.join(&relative);
-                if let Some(dir) = to.parent() {
-                    std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
-                }
+                fs::create_parent(&to)?;
                 std::fs::rename(rendered.join(&relative), &to)
                     .map_err(Error::io("cannot write", &to))?;
             }
             Ok(())
         }
     }
-}
-
-/// Every file under `root`, relative and sorted, with `/` separators.
-pub fn list_files(root: &Path) -> Result<Vec<String>> {
-    list_files_except(root, &|_| false)
-}
-
-/// Every file under `root` like [`list_files`], without descending into the directories
-/// `skip` says so of (it is given each directory's path relative to `root`).
-pub fn list_files_except(root: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<Vec<String>> {
-    fn walk(
-        root: &Path,
-        dir: &Path,
-        skip: &dyn Fn(&Path) -> bool,
-        out: &mut Vec<String>,
-    ) -> Result<()> {
-        for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
-            let entry = entry.map_err(Error::io("cannot read", dir))?;
-            let path = entry.path();
-            if entry
-                .file_type()
-                .map_err(Error::io("cannot inspect", &path))?
-                .is_dir()
-            {
-                let relative = path.strip_prefix(root).expect("walked below root");
-                if !skip(relative) {
-                    walk(root, &path, skip, out)?;
-                }
-            } else {
-                let relative = path.strip_prefix(root).expect("walked below root");
-                let parts: Vec<_> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect();
-                out.push(parts.join("/"));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(root, root, skip, &mut files)?;
-    files.sort();
-    Ok(files)
-}
-
-/// The file's content, or `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(content) => Ok(Some(content)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("cannot read", path)(e)),
-    }
-}
-
-/// Replaces `path` with `contents` through a temporary file beside it and a rename, so a
-/// reader (or a crash) sees the old file or the new one, never half of one.
-pub fn write_atomic(
-    path: &Path,
-    contents: &[u8],
-    permissions: Option<std::fs::Permissions>,
-) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".medforge-write-")
-        .tempfile_in(dir)
-        .map_err(Error::io("cannot write in", dir))?;
-    file.write_all(contents)
-        .map_err(Error::io("cannot write", file.path().to_owned()))?;
-    // A temporary file starts private (0600): give it the old file's mode, or a plain
-    // file's.
-    let permissions = permissions
-        .or_else(|| std::fs::metadata(path).ok().map(|m| m.permissions()))
-        .or_else(default_permissions);
-    if let Some(permissions) = permissions {
-        std::fs::set_permissions(file.path(), permissions)
-            .map_err(Error::io("cannot set permissions of", path))?;
-    }
-    file.persist(path)
-        .map_err(|e| Error::io("cannot write", path)(e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn default_permissions() -> Option<std::fs::Permissions> {
-    use std::os::unix::fs::PermissionsExt;
-    Some(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn default_permissions() -> Option<std::fs::Permissions> {
-    None
 }
 
 fn next_steps(target: &Path) -> Vec<String> {
@@ -456,74 +282,6 @@ fn next_steps(target: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn good_names_pass() {
-        for name in ["demo", "clinic-portal", "clinic_portal2", "a"] {
-            validate_name(name).unwrap();
-        }
-    }
-
-    #[test]
-    fn bad_names_say_why() {
-        let cases = [
-            ("", "empty"),
-            ("Demo", "lowercase letter"),
-            ("1clinic", "lowercase letter"),
-            ("clinic portal", "` ` is not allowed"),
-            ("clinic/portal", "`/` is not allowed"),
-            ("../etc", "lowercase letter"),
-            ("clinic-", "end with a letter"),
-            ("self", "keyword"),
-            ("std", "standard library"),
-            ("proc-macro", "standard library"),
-            ("dev", "generated workspace"),
-            ("phi_guard", "generated workspace"),
-        ];
-        for (name, expected) in cases {
-            let err = validate_name(name).unwrap_err().to_string();
-            assert!(err.contains(expected), "{name}: {err}");
-        }
-        assert!(validate_name(&"a".repeat(65)).is_err());
-    }
-
-    /// Every member of the generated workspace (the template's, and the vendored
-    /// guardrails) is a reserved name, so a project can never collide with one.
-    #[test]
-    fn every_crate_of_the_generated_workspace_is_reserved() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let manifest = std::fs::read_to_string(root.join("templates/service/Cargo.toml")).unwrap();
-        let members: Vec<&str> = manifest
-            .lines()
-            .skip_while(|line| !line.starts_with("members"))
-            .skip(1)
-            .take_while(|line| !line.starts_with(']'))
-            .filter_map(|line| line.trim().strip_prefix('"')?.strip_suffix("\","))
-            .filter(|member| *member != ".")
-            .collect();
-        assert!(members.len() >= 6, "{members:?}");
-        for member in members {
-            let in_template = root
-                .join("templates/service")
-                .join(member)
-                .join("Cargo.toml");
-            let path = if in_template.is_file() {
-                in_template
-            } else {
-                root.join(member).join("Cargo.toml")
-            };
-            let text = std::fs::read_to_string(&path).unwrap();
-            let name = text
-                .lines()
-                .find_map(|line| line.strip_prefix("name = \""))
-                .and_then(|rest| rest.strip_suffix('"'))
-                .unwrap_or_else(|| panic!("{} has no name", path.display()));
-            assert!(
-                WORKSPACE_CRATES.contains(&name),
-                "{name} ({member}) is not reserved"
-            );
-        }
-    }
 
     #[test]
     fn target_states() {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::generate::read_optional;
+use crate::fs::read_optional;
 
 /// The folder sqlx reads migrations from.
 pub const MIGRATIONS_DIR: &str = "migrations";

@@ -38,7 +38,7 @@ use sha2::{Digest, Sha384};
 
 use crate::answers::{Answers, Origin, RECORD_ANSWERS};
 use crate::error::{Error, Result};
-use crate::generate::{list_files, read_optional, write_atomic};
+use crate::fs::{self, list_files, read_optional, write_atomic};
 use crate::migrations::{MIGRATIONS_DIR, sql_paths};
 
 pub const RECORD_DIR: &str = ".medforge";
@@ -110,7 +110,7 @@ impl Record {
             path: path.clone(),
         };
         // The name becomes a directory name when the template is rendered again.
-        crate::generate::validate_name(&record.project_name)
+        crate::name::validate(&record.project_name)
             .map_err(|e| malformed(format!("`project_name`: {e}")))?;
         Ok(record)
     }
@@ -215,9 +215,7 @@ pub fn keep_base(rendered: &Path) -> Result<()> {
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     for relative in generated_files(from)? {
         let target = to.join(&relative);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
-        }
+        fs::create_parent(&target)?;
         std::fs::copy(from.join(&relative), &target).map_err(Error::io("cannot write", &target))?;
     }
     Ok(())

@@ -8,6 +8,7 @@ use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 use crate::answers::{Answers, Value};
 use crate::compliance;
 use crate::error::{Error, Result};
+use crate::fs::{self, write_file};
 use crate::lockfile;
 use crate::template::{self, Template};
 
@@ -47,13 +48,7 @@ pub fn cargo_generate(
     answers: &Answers,
     parent: &Path,
 ) -> Result<PathBuf> {
-    let scratch = tempfile::Builder::new()
-        .prefix("medforge-values-")
-        .tempdir()
-        .map_err(Error::io(
-            "cannot create a temporary directory in",
-            std::env::temp_dir(),
-        ))?;
+    let scratch = fs::scratch_dir("medforge-values-")?;
     let values_file = scratch.path().join("values.toml");
     let mut values = toml::Table::new();
     values.insert(
@@ -100,9 +95,7 @@ pub fn cargo_generate(
 fn vendor_guardrails(project: &Path) -> Result<()> {
     for (relative, contents) in template::guardrail_files() {
         let target = project.join(GUARDRAILS_DIR).join(relative);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
-        }
+        fs::create_parent(&target)?;
         if relative.file_name().is_some_and(|n| n == "Cargo.toml") {
             write_file(&target, vendored_manifest(relative, contents)?.as_bytes())?;
         } else {
@@ -137,11 +130,7 @@ fn vendored_manifest(relative: &Path, contents: &[u8]) -> Result<String> {
 /// clippy.toml: CI runs clippy with `-D warnings`, so each banned use fails the build.
 fn append_clippy_bans(project: &Path) -> Result<()> {
     let path = project.join("clippy.toml");
-    let mut config = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io("cannot read", &path)(e)),
-    };
+    let mut config = fs::read_optional_text(&path)?.unwrap_or_default();
     if !config.is_empty() && !config.ends_with('\n') {
         config.push('\n');
     }
@@ -191,8 +180,4 @@ fn mark_executables(project: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn mark_executables(_project: &Path) -> Result<()> {
     Ok(())
-}
-
-fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    std::fs::write(path, contents).map_err(Error::io("cannot write", path))
 }

@@ -8,6 +8,7 @@ use include_dir::{Dir, include_dir};
 use tempfile::TempDir;
 
 use crate::error::{Error, Result};
+use crate::fs;
 
 static EMBEDDED_TEMPLATE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates/service");
 static EMBEDDED_GUARDRAILS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/guardrails");
@@ -58,13 +59,7 @@ impl TemplateSource {
     pub fn open(&self) -> Result<Template> {
         let (dir, extracted) = match self {
             TemplateSource::Embedded => {
-                let scratch = tempfile::Builder::new()
-                    .prefix("medforge-template-")
-                    .tempdir()
-                    .map_err(Error::io(
-                        "cannot create a temporary directory in",
-                        std::env::temp_dir(),
-                    ))?;
+                let scratch = fs::scratch_dir("medforge-template-")?;
                 EMBEDDED_TEMPLATE
                     .extract(scratch.path())
                     .map_err(Error::io(

@@ -40,7 +40,7 @@ use serde::Serialize;
 use crate::answers::{Answers, Value};
 use crate::compliance::{self, INVENTORY_FILE};
 use crate::error::{Error, Result};
-use crate::generate::{read_optional, write_atomic};
+use crate::fs::{self, read_optional, write_atomic};
 use crate::merge::{self, Merged};
 use crate::migrations::{MIGRATIONS_DIR, Schema, is_up_migration, sql_paths};
 use crate::record::{self, RECORD_DIR, RECORD_FILE, Record};
@@ -197,13 +197,7 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
     } else {
         project.join(RECORD_DIR)
     };
-    let staging = tempfile::Builder::new()
-        .prefix(".update-")
-        .tempdir_in(&staging_parent)
-        .map_err(|source| Error::Unwritable {
-            path: staging_parent.clone(),
-            source,
-        })?;
+    let staging = fs::staging_dir(".update-", &staging_parent)?;
     let theirs = render::render(&template, &record.project_name, &answers, staging.path())?;
 
     let mut plan = plan(&project, &base, &theirs, &template.version)?;
@@ -720,9 +714,7 @@ fn apply(project: &Path, plan: &[Planned]) -> Result<()> {
                 content,
                 permissions,
             } => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
-                }
+                fs::create_parent(&path)?;
                 write_atomic(&path, content, permissions.clone())?;
             }
             Outcome::Remove => {

@@ -8,7 +8,7 @@ mod support;
 
 use std::path::Path;
 
-use medforge::generate::list_files;
+use medforge::fs::list_files;
 use support::generate;
 
 /// Files whose content every reviewer should see change.

@@ -142,7 +142,7 @@ fn both_sides_changing_the_same_lines_conflict_and_the_rest_still_merges() {
     );
     // Every other file is fully merged, and no temporary file is left behind.
     assert!(read(&project.join("README.md")).contains("Team rule: review everything."));
-    let leftovers: Vec<_> = medforge::generate::list_files(&project)
+    let leftovers: Vec<_> = medforge::fs::list_files(&project)
         .unwrap()
         .into_iter()
         .filter(|f| {

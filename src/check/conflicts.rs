@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{Finding, Rule};
 use crate::error::{Error, Result};
-use crate::generate::list_files_except;
+use crate::fs::list_files_except;
 use crate::merge;
 use crate::record::RECORD_DIR;
 

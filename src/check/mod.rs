@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::answers::{Answers, Origin, Value};
 use crate::compliance::VENDORS_FILE;
 use crate::error::{Error, Result};
-use crate::generate::{list_files, read_optional};
+use crate::fs::{self, list_files_under, read_optional_text};
 use crate::migrations::Schema;
 use crate::options;
 use crate::record::{self, Record};
@@ -286,13 +286,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
 
     let answers = checked_answers(&record, &mut findings)?;
     let template = TemplateSource::Embedded.open()?;
-    let scratch = tempfile::Builder::new()
-        .prefix("medforge-check-")
-        .tempdir()
-        .map_err(Error::io(
-            "cannot create a temporary directory in",
-            std::env::temp_dir(),
-        ))?;
+    let scratch = fs::scratch_dir("medforge-check-")?;
     let reference = render::render(&template, &record.project_name, &answers, scratch.path())?;
 
     // The guardrails this medforge vendors, or those the project's own medforge vendored.
@@ -326,7 +320,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
     findings.extend(fixtures(&project)?);
     findings.extend(conflicts::check(&project)?);
     findings.extend(recorded_migrations::check(&project)?);
-    let vendors_text = read_text(&project.join(VENDORS_FILE))?;
+    let vendors_text = read_optional_text(&project.join(VENDORS_FILE))?;
     findings.extend(vendors::check(
         vendors_text.as_deref(),
         &answer_text(&answers, "regime"),
@@ -404,26 +398,9 @@ fn answer_text(answers: &Answers, key: &str) -> String {
         .unwrap_or_default()
 }
 
-fn read_text(path: &Path) -> Result<Option<String>> {
-    Ok(read_optional(path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// Files under `dir` (relative to `root`), `/`-separated with the `dir/` prefix; none if
-/// `dir` is absent.
-fn files_under(root: &Path, dir: &str) -> Result<Vec<String>> {
-    let path = root.join(dir);
-    if !path.is_dir() {
-        return Ok(Vec::new());
-    }
-    Ok(list_files(&path)?
-        .into_iter()
-        .map(|file| format!("{dir}/{file}"))
-        .collect())
-}
-
 fn guardrails(project: &Path, reference: &Path, record: &Record) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let expected = files_under(reference, GUARDRAILS_DIR)?;
+    let expected = list_files_under(reference, GUARDRAILS_DIR)?;
     let restore = |file: &str| {
         format!(
             "restore it from .medforge/base/{file} (guardrails change by updating medforge, \
@@ -456,7 +433,7 @@ fn guardrails(project: &Path, reference: &Path, record: &Record) -> Result<Vec<F
             Ok(_) => {}
         }
     }
-    for file in files_under(project, GUARDRAILS_DIR)? {
+    for file in list_files_under(project, GUARDRAILS_DIR)? {
         let built = file.split('/').any(|part| part == "target");
         if !built && !expected.contains(&file) {
             findings.push(Finding::in_file(
@@ -479,7 +456,7 @@ fn first_difference(a: &[u8], b: &[u8]) -> usize {
 
 fn clippy_bans(project: &Path) -> Result<Vec<Finding>> {
     let bans = source::Bans::from_clippy_toml(template::guardrail_clippy_bans());
-    let Some(text) = read_text(&project.join("clippy.toml"))? else {
+    let Some(text) = read_optional_text(&project.join("clippy.toml"))? else {
         return Ok(vec![Finding::in_file(
             rule::CLIPPY_BANS,
             "clippy.toml",
@@ -671,7 +648,7 @@ fn deny_lists(project: &Path, reference: &Path, conditions: &str) -> Result<Vec<
         };
         let want = std::fs::read_to_string(reference.join(&file))
             .map_err(Error::io("cannot read", reference.join(&file)))?;
-        let Some(have) = read_text(&project.join(&file))? else {
+        let Some(have) = read_optional_text(&project.join(&file))? else {
             findings.push(Finding::in_file(
                 rule::AI_DENY_LISTS,
                 &file,
@@ -718,7 +695,7 @@ fn deny_lists(project: &Path, reference: &Path, conditions: &str) -> Result<Vec<
 const CONFIG_FILE: &str = "src/config.rs";
 
 fn config(project: &Path, answers: &Answers) -> Result<Vec<Finding>> {
-    let Some(text) = read_text(&project.join(CONFIG_FILE))? else {
+    let Some(text) = read_optional_text(&project.join(CONFIG_FILE))? else {
         return Ok(vec![Finding::in_file(
             rule::SESSION_TIMEOUTS,
             CONFIG_FILE,
@@ -779,11 +756,11 @@ fn config(project: &Path, answers: &Answers) -> Result<Vec<Finding>> {
 fn sources(project: &Path) -> Result<Vec<Finding>> {
     let bans = source::Bans::from_clippy_toml(template::guardrail_clippy_bans());
     let mut findings = Vec::new();
-    for file in files_under(project, "src")? {
+    for file in list_files_under(project, "src")? {
         if !file.ends_with(".rs") {
             continue;
         }
-        let Some(text) = read_text(&project.join(&file))? else {
+        let Some(text) = read_optional_text(&project.join(&file))? else {
             continue;
         };
         findings.extend(source::scan(&file, &text, &bans));
@@ -793,7 +770,7 @@ fn sources(project: &Path) -> Result<Vec<Finding>> {
 
 fn fixtures(project: &Path) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    for file in files_under(project, "fixtures")? {
+    for file in list_files_under(project, "fixtures")? {
         let content = std::fs::read(project.join(&file))
             .map_err(Error::io("cannot read", project.join(&file)))?;
         // The generated pre-commit hook's own detectors; synthetic fixtures are skipped.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::{Finding, Rule};
 use crate::error::Result;
-use crate::generate::read_optional;
+use crate::fs::read_optional;
 use crate::record::{self, MIGRATION_SUMS_FILE, RECORD_DIR};
 
 pub const RULE: Rule = Rule {

@@ -99,7 +99,7 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
 
 /// Every file under `dir` with its content, for "nothing changed" assertions.
 pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    medforge::generate::list_files(dir)
+    medforge::fs::list_files(dir)
         .unwrap()
         .into_iter()
         .map(|file| {
