@@ -137,7 +137,7 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
     };
     // Staging beside the target keeps the final move a rename on one filesystem.
     let staging = fs::staging_dir(".medforge-new-", &staging_parent)?;
-    let rendered = render::render(&template, &name, &answers, staging.path())?;
+    let rendered = render::project(&template, &name, &answers, staging.path())?;
     let stamp = record::TemplateStamp {
         version: &template.version,
         origin: args.template.origin(),

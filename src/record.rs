@@ -39,7 +39,7 @@ use sha2::{Digest, Sha384};
 use crate::answers::{Answers, Origin, RECORD_ANSWERS};
 use crate::error::{Error, Result};
 use crate::fs::{self, list_files, read_optional, write_atomic};
-use crate::migrations::{MIGRATIONS_DIR, sql_paths};
+use crate::schema::{MIGRATIONS_DIR, sql_paths};
 
 pub const RECORD_DIR: &str = ".medforge";
 pub const RECORD_FILE: &str = "answers.toml";
@@ -157,7 +157,7 @@ pub fn write(
     std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
     write_atomic(
         &record_path(project),
-        render(name, template, answers).as_bytes(),
+        text(name, template, answers).as_bytes(),
         None,
     )
 }
@@ -171,7 +171,7 @@ pub struct TemplateStamp<'a> {
 }
 
 /// The text of `.medforge/answers.toml`.
-pub fn render(name: &str, template: &TemplateStamp, answers: &Answers) -> String {
+pub fn text(name: &str, template: &TemplateStamp, answers: &Answers) -> String {
     let mut medforge = toml::Table::new();
     medforge.insert(
         "generator_version".to_owned(),

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 
 use crate::answers::{Answers, Value};
-use crate::compliance;
 use crate::error::{Error, Result};
 use crate::fs::{self, write_file};
+use crate::inventory;
 use crate::lockfile;
 use crate::template::{self, Template};
 
@@ -20,7 +20,7 @@ const EXECUTABLE_DIRS: &[&str] = &[".githooks", ".ci"];
 
 /// Renders `template` for project `name` with `answers` into `parent/name`, finishes the
 /// tree, and returns its path. `parent` must exist and should be empty scratch space.
-pub fn render(
+pub fn project(
     template: &Template,
     name: &str,
     answers: &Answers,
@@ -35,7 +35,7 @@ pub fn render(
         .get("data_residency")
         .map(Value::to_flag_text)
         .unwrap_or_default();
-    compliance::fill_inventory_file(&rendered, &residency)?;
+    inventory::fill_file(&rendered, &residency)?;
     mark_executables(&rendered)?;
     Ok(rendered)
 }

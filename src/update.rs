@@ -38,13 +38,13 @@ use std::process::Command;
 use serde::Serialize;
 
 use crate::answers::{Answers, Value};
-use crate::compliance::{self, INVENTORY_FILE};
 use crate::error::{Error, Result};
 use crate::fs::{self, read_optional, write_atomic};
+use crate::inventory::{self, INVENTORY_FILE};
 use crate::merge::{self, Merged};
-use crate::migrations::{MIGRATIONS_DIR, Schema, is_up_migration, sql_paths};
 use crate::record::{self, RECORD_DIR, RECORD_FILE, Record};
 use crate::render;
+use crate::schema::{MIGRATIONS_DIR, Schema, is_up_migration, sql_paths};
 use crate::template::TemplateSource;
 
 /// Everything `medforge update` needs: the CLI fills it from flags, tests fill it directly.
@@ -198,7 +198,7 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
         project.join(RECORD_DIR)
     };
     let staging = fs::staging_dir(".update-", &staging_parent)?;
-    let theirs = render::render(&template, &record.project_name, &answers, staging.path())?;
+    let theirs = render::project(&template, &record.project_name, &answers, staging.path())?;
 
     let mut plan = plan(&project, &base, &theirs, &template.version)?;
     plan.extend(schema_migrations(
@@ -215,7 +215,7 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
         version: &template.version,
         origin: args.template.origin(),
     };
-    let record_text = record::render(&record.project_name, &stamp, &answers);
+    let record_text = record::text(&record.project_name, &stamp, &answers);
     let record_path = record::record_path(&project);
     let old_record = std::fs::read(&record_path).map_err(Error::io("cannot read", &record_path))?;
     if old_record != record_text.as_bytes() {
@@ -666,7 +666,7 @@ fn refresh_inventory(project: &Path, answers: &Answers, plan: &mut Vec<Planned>)
         .get("data_residency")
         .map(Value::to_flag_text)
         .unwrap_or_default();
-    let Some(filled) = compliance::fill_inventory(
+    let Some(filled) = inventory::fill(
         &String::from_utf8_lossy(&doc),
         &Schema::from_sources(sources),
         &residency,

@@ -18,13 +18,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::answers::{Answers, Origin, Value};
-use crate::compliance::VENDORS_FILE;
 use crate::error::{Error, Result};
 use crate::fs::{self, list_files_under, read_optional_text};
-use crate::migrations::Schema;
 use crate::options;
 use crate::record::{self, Record};
 use crate::render::{self, GUARDRAILS_DIR};
+use crate::schema::Schema;
 use crate::template::{self, TemplateSource};
 
 /// Everything `medforge check` needs.
@@ -287,7 +286,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
     let answers = checked_answers(&record, &mut findings)?;
     let template = TemplateSource::Embedded.open()?;
     let scratch = fs::scratch_dir("medforge-check-")?;
-    let reference = render::render(&template, &record.project_name, &answers, scratch.path())?;
+    let reference = render::project(&template, &record.project_name, &answers, scratch.path())?;
 
     // The guardrails this medforge vendors, or those the project's own medforge vendored.
     let same_generator = record.generator_version == env!("CARGO_PKG_VERSION");
@@ -320,7 +319,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
     findings.extend(fixtures(&project)?);
     findings.extend(conflicts::check(&project)?);
     findings.extend(recorded_migrations::check(&project)?);
-    let vendors_text = read_optional_text(&project.join(VENDORS_FILE))?;
+    let vendors_text = read_optional_text(&project.join(vendors::VENDORS_FILE))?;
     findings.extend(vendors::check(
         vendors_text.as_deref(),
         &answer_text(&answers, "regime"),

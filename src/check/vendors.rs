@@ -5,7 +5,9 @@
 use serde::Deserialize;
 
 use super::{Finding, rule};
-use crate::compliance::VENDORS_FILE;
+
+/// The vendors that may receive PHI, with their agreements and regions.
+pub const VENDORS_FILE: &str = "compliance/vendors.toml";
 
 #[derive(Debug, Deserialize)]
 struct VendorsFile {

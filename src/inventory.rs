@@ -1,5 +1,5 @@
-//! The part of the compliance docs (SPEC 4.4) that medforge computes rather than the
-//! template: the PHI inventory, listing every column the migrations mark
+//! The PHI inventory: the part of the compliance docs (SPEC 4.4) that medforge computes
+//! rather than the template, listing every column the migrations mark
 //! `COMMENT ON COLUMN t.c IS 'PHI: ...'`, where it is stored and how it is protected.
 //!
 //! `compliance/phi-inventory.md` is a template file with a marked section; after each
@@ -10,24 +10,23 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::fs::{read_optional, write_atomic};
-use crate::migrations::{MIGRATIONS_DIR, Schema, Table};
+use crate::schema::{MIGRATIONS_DIR, Schema, Table};
 
 pub const INVENTORY_FILE: &str = "compliance/phi-inventory.md";
-pub const VENDORS_FILE: &str = "compliance/vendors.toml";
 
 const START: &str = "<!-- medforge:phi-inventory:start -->";
 const END: &str = "<!-- medforge:phi-inventory:end -->";
 
 /// Fills the PHI inventory of the tree at `root` from its migrations. A tree without the
 /// inventory file (a team template without it) is left alone.
-pub fn fill_inventory_file(root: &Path, data_residency: &str) -> Result<()> {
+pub fn fill_file(root: &Path, data_residency: &str) -> Result<()> {
     let path = root.join(INVENTORY_FILE);
     let Some(doc) = read_optional(&path)? else {
         return Ok(());
     };
     let doc = String::from_utf8_lossy(&doc);
     let schema = Schema::read(root)?;
-    if let Some(filled) = fill_inventory(&doc, &schema, data_residency) {
+    if let Some(filled) = fill(&doc, &schema, data_residency) {
         write_atomic(&path, filled.as_bytes(), None)?;
     }
     Ok(())
@@ -35,19 +34,19 @@ pub fn fill_inventory_file(root: &Path, data_residency: &str) -> Result<()> {
 
 /// The document with its marked section replaced by the inventory of `schema`, or `None`
 /// when the markers are gone (the section is then the project's own).
-pub fn fill_inventory(doc: &str, schema: &Schema, data_residency: &str) -> Option<String> {
+pub fn fill(doc: &str, schema: &Schema, data_residency: &str) -> Option<String> {
     let start = doc.find(START)? + START.len();
     let end = start + doc[start..].find(END)?;
     Some(format!(
         "{}\n{}{}",
         &doc[..start],
-        inventory(schema, data_residency),
+        section(schema, data_residency),
         &doc[end..]
     ))
 }
 
 /// The inventory section: one row per PHI column.
-pub fn inventory(schema: &Schema, data_residency: &str) -> String {
+pub fn section(schema: &Schema, data_residency: &str) -> String {
     if schema.files.is_empty() {
         return format!(
             "No migrations yet: `{MIGRATIONS_DIR}/` holds no `*.sql` file, so this project \
@@ -139,7 +138,7 @@ mod tests {
              ALTER TABLE patients ENABLE ROW LEVEL SECURITY;\n\
              ALTER TABLE patients FORCE ROW LEVEL SECURITY;\n",
         );
-        let doc = fill_inventory(DOC, &schema, "ch").unwrap();
+        let doc = fill(DOC, &schema, "ch").unwrap();
         assert!(doc.starts_with("# PHI inventory\n"), "{doc}");
         assert!(
             doc.ends_with("<!-- medforge:phi-inventory:end -->\n\nOutro.\n"),
@@ -160,27 +159,27 @@ mod tests {
             "{doc}"
         );
         // Filling again replaces the section rather than adding to it.
-        assert_eq!(fill_inventory(&doc, &schema, "ch").unwrap(), doc);
+        assert_eq!(fill(&doc, &schema, "ch").unwrap(), doc);
     }
 
     #[test]
     fn no_migrations_and_no_markers_are_said_or_left_alone() {
-        let empty = fill_inventory(DOC, &Schema::default(), "ch").unwrap();
+        let empty = fill(DOC, &Schema::default(), "ch").unwrap();
         assert!(empty.contains("No migrations yet"), "{empty}");
         let unmarked = schema("CREATE TABLE t (x int);");
         assert!(
-            fill_inventory(DOC, &unmarked, "ch")
+            fill(DOC, &unmarked, "ch")
                 .unwrap()
                 .contains("mark no column")
         );
-        assert!(fill_inventory("# mine\n", &unmarked, "ch").is_none());
+        assert!(fill("# mine\n", &unmarked, "ch").is_none());
     }
 
     #[test]
     fn unenforced_rls_is_called_out() {
         let schema =
             schema("CREATE TABLE notes (body text);\nCOMMENT ON COLUMN notes.body IS 'PHI: note';");
-        let text = inventory(&schema, "eu");
+        let text = section(&schema, "eu");
         assert!(text.contains("not encrypted at the column level"), "{text}");
         assert!(
             text.contains("**row-level security not enforced**"),
