@@ -54,6 +54,14 @@ pub enum ApiError {
     /// The record conflicts with an existing one (e.g. a duplicate record number).
     #[error("conflict")]
     Conflict,
+    /// The request breaks a rule about the clinic's state, named in the answer (e.g. the
+    /// clinic's last admin cannot be demoted).
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    /// The change needs a second factor given in this session, more recently than it was
+    /// (NIST SP 800-63B §4.2.3 reauthentication): sign in again.
+    #[error("reauthentication required")]
+    ReauthenticationRequired,
     /// Too many failed attempts from this address for this account.
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: u64 },
@@ -105,7 +113,8 @@ impl ApiError {
             Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::Conflict => StatusCode::CONFLICT,
+            Self::Conflict | Self::Refused(_) => StatusCode::CONFLICT,
+            Self::ReauthenticationRequired => StatusCode::FORBIDDEN,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -124,6 +133,8 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::HeadersTooLarge => "request_headers_too_large",
             Self::Conflict => "conflict",
+            Self::Refused(rule) => rule,
+            Self::ReauthenticationRequired => "reauthentication_required",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Busy => "busy",
             Self::Internal => "internal_error",

@@ -70,11 +70,11 @@ fn event_type(action: &str) -> (Value, Option<Value>) {
         "update" => (rest, Some(interaction("update"))),
         "delete" => (rest, Some(interaction("delete"))),
         "search" => (rest, Some(interaction("search-type"))),
-        "login" | "login_failed" | "mfa" | "mfa_failed" => (
+        "login" | "login_failed" | "mfa" | "mfa_failed" | "use_recovery_code" => (
             authentication,
             Some(json!({ "system": DCM, "code": "110122", "display": "Login" })),
         ),
-        "logout" | "timeout" => (
+        "logout" | "timeout" | "revoke_session" => (
             authentication,
             Some(json!({ "system": DCM, "code": "110123", "display": "Logout" })),
         ),
@@ -82,8 +82,17 @@ fn event_type(action: &str) -> (Value, Option<Value>) {
             json!({ "system": DCM, "code": "110106", "display": "Export" }),
             None,
         ),
-        "create_user" | "disable_user" | "unlock_user" => (
+        "create_user" | "disable_user" | "unlock_user" | "invite_user" | "accept_invitation"
+        | "change_role" | "enable_user" => (
             json!({ "system": DCM, "code": "110136", "display": "Security Roles Changed" }),
+            None,
+        ),
+        "enroll_mfa"
+        | "reset_password"
+        | "complete_password_reset"
+        | "change_password"
+        | "renew_recovery_codes" => (
+            json!({ "system": DCM, "code": "110137", "display": "User Security Attributes Changed" }),
             None,
         ),
         "seed" => (

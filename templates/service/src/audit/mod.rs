@@ -61,6 +61,22 @@ pub enum AuditAction {
     RotateKeys,
     Seed,
     AuditCheckpoint,
+    /// The account steps over the API (HIPAA 164.308(a)(3)(ii)(C) termination,
+    /// 164.308(a)(4) access authorization): an admin invites, changes a role, disables or
+    /// enables an account, issues a password reset or ends an account's sessions; the
+    /// account's holder accepts, enrolls TOTP, completes a reset, changes the password,
+    /// uses or renews recovery codes, ends one of their sessions.
+    InviteUser,
+    AcceptInvitation,
+    EnrollMfa,
+    ChangeRole,
+    EnableUser,
+    ResetPassword,
+    CompletePasswordReset,
+    ChangePassword,
+    UseRecoveryCode,
+    RenewRecoveryCodes,
+    RevokeSession,
 }
 
 impl AuditAction {
@@ -88,6 +104,17 @@ impl AuditAction {
             Self::RotateKeys => "rotate_keys",
             Self::Seed => "seed",
             Self::AuditCheckpoint => "audit_checkpoint",
+            Self::InviteUser => "invite_user",
+            Self::AcceptInvitation => "accept_invitation",
+            Self::EnrollMfa => "enroll_mfa",
+            Self::ChangeRole => "change_role",
+            Self::EnableUser => "enable_user",
+            Self::ResetPassword => "reset_password",
+            Self::CompletePasswordReset => "complete_password_reset",
+            Self::ChangePassword => "change_password",
+            Self::UseRecoveryCode => "use_recovery_code",
+            Self::RenewRecoveryCodes => "renew_recovery_codes",
+            Self::RevokeSession => "revoke_session",
         }
     }
 }

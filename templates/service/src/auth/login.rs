@@ -20,12 +20,14 @@ use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta}
 use crate::auth::password::{HashError, Password};
 use crate::auth::session::{self, MFA_MAX_FAILURES, SessionToken, Transport};
 use crate::auth::throttle::{self, Gate};
+use crate::auth::tokens::{self, RecoveryCode};
 use crate::auth::totp;
 use crate::crypto::ClinicKeys;
 use crate::db;
 use crate::error::ApiError;
 use crate::models::ids::{UserId, to_uuid};
-use crate::models::session as sessions;
+use crate::models::recovery_code;
+use crate::models::session::{self as sessions, Stage};
 use crate::models::user::{self, Account, StoredTotp};
 use crate::state::AppState;
 
@@ -39,18 +41,25 @@ pub struct LoginRequest {
     pub password: Password,
 }
 
-/// `POST /auth/mfa`.
+/// `POST /auth/mfa`: the 6-digit TOTP code, or one of the account's recovery codes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaRequest {
     pub code: String,
 }
 
-/// A new session: complete, or waiting for its TOTP code.
+/// A new session: complete, waiting for its TOTP code, or a new account's enrollment.
 #[derive(Debug)]
 pub struct NewSession {
     pub token: SessionToken,
-    pub mfa_pending: bool,
+    pub stage: Stage,
+}
+
+impl NewSession {
+    /// Whether the session still owes a second factor.
+    pub fn mfa_pending(&self) -> bool {
+        !matches!(self.stage, Stage::Complete { .. })
+    }
 }
 
 impl From<HashError> for ApiError {
@@ -132,29 +141,100 @@ pub async fn login(
     if let Some(rehashed) = &verification.rehashed {
         user::set_password_hash(&mut tx, account.id, rehashed).await?;
     }
-    let mfa_pending = account.role.requires_mfa();
-    if !mfa_pending {
-        signed_in(&mut tx, account.id, &pair, meta).await?;
-    }
+    // An account with a second factor always gives it, whatever its role.
+    let mfa_pending = account.role.requires_mfa() || account.totp.is_some();
+    let stage = if mfa_pending {
+        Stage::MfaPending
+    } else {
+        signed_in(&mut tx, account.id, &pair, meta, now).await?;
+        Stage::Complete { mfa_at: None }
+    };
     let token = SessionToken::generate()?;
-    sessions::create(&mut tx, &token.hash(), account.id, mfa_pending, now).await?;
+    sessions::create(&mut tx, &token.hash(), account.id, stage, meta.source, now).await?;
     let accepted = Event::new(AuditAction::Login, Outcome::Success);
     audit::record(&mut tx, &context(&account, meta, now), &[accepted]).await?;
     tx.commit().await?;
     tracing::info!(user_id = %account.id, mfa_pending, "login accepted");
-    Ok(NewSession { token, mfa_pending })
+    Ok(NewSession { token, stage })
 }
 
-/// A sign-in is complete: clears the account's counts, and makes the network it came from
-/// the account's usual one.
-async fn signed_in(
+/// A sign-in is complete: clears the account's counts, makes the network it came from
+/// the account's usual one, and records when.
+pub(crate) async fn signed_in(
     tx: &mut PgConnection,
     account: UserId,
     pair: &str,
     meta: RequestMeta,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sqlx::Error> {
     throttle::clear(tx, pair).await?;
-    throttle::clear_account(tx, account, meta.source).await
+    throttle::clear_account(tx, account, meta.source).await?;
+    user::record_sign_in(tx, account, now).await
+}
+
+/// Counts one password or second-factor attempt on `account` from `meta.source` before it
+/// is checked, per account and network and per account ([`throttle`]). `Err` is the
+/// refusal to answer when a limit is reached; the caller records it and commits.
+pub(crate) async fn count_attempt(
+    tx: &mut PgConnection,
+    account: &Account,
+    meta: RequestMeta,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<String, ApiError>, ApiError> {
+    let pair = throttle::pair_key(&account.email, meta.source);
+    let pair_gate = throttle::count_attempt(tx, &pair, now).await?;
+    let gate = match pair_gate {
+        Gate::Counted => throttle::count_account_attempt(tx, account.id, meta.source, now).await?,
+        refused => refused,
+    };
+    Ok(if gate == Gate::Counted {
+        Ok(pair)
+    } else {
+        Err(throttle::refusal(pair_gate, now))
+    })
+}
+
+/// Which second factor a sign-in step was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    Totp,
+    RecoveryCode,
+}
+
+/// Checks `code` against `account`'s second factor and takes it: a TOTP code's time step
+/// is recorded (RFC 6238 §5.2), a recovery code is marked used (NIST SP 800-63B §5.1.2),
+/// so neither works twice, even submitted concurrently. `None` when it is neither. The
+/// caller holds the account's row lock ([`user::lock`]).
+pub(crate) async fn take_second_factor(
+    tx: &mut PgConnection,
+    keys: &ClinicKeys,
+    account: &Account,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<SecondFactor>, ApiError> {
+    if let Some(typed) = RecoveryCode::hash_of(code) {
+        let stored = recovery_code::unused(tx, account.id).await?;
+        let taken = match tokens::find_recovery_code(&typed, &stored) {
+            Some(id) => recovery_code::mark_used(tx, id, now).await?,
+            None => false,
+        };
+        return Ok(taken.then_some(SecondFactor::RecoveryCode));
+    }
+    let secret = open_totp(keys, account)?;
+    let accepted = secret
+        .as_ref()
+        .and_then(|opened| totp::accept(&opened.secret, code, now, account.totp_last_step));
+    let recorded = match accepted {
+        Some(step) => user::record_totp_step(tx, account.id, step).await?,
+        None => false,
+    };
+    if !recorded {
+        return Ok(None);
+    }
+    if let Some(sealed) = secret.as_ref().and_then(|opened| opened.to_seal.as_ref()) {
+        user::seal_totp_secret(tx, account.id, sealed).await?;
+    }
+    Ok(Some(SecondFactor::Totp))
 }
 
 /// The audit context of a login for `account`, before any session exists.
@@ -234,7 +314,8 @@ pub async fn complete_mfa(
     request: MfaRequest,
 ) -> Result<(NewSession, Transport), ApiError> {
     let mut pending = session::authenticate(state, headers, meta).await?;
-    if !pending.session.mfa_pending {
+    // An enrolling session confirms its secret at /auth/mfa/enroll, nowhere else.
+    if !pending.session.mfa_pending || pending.session.enrolling {
         return Err(ApiError::Unauthorized);
     }
     let tx = &mut pending.tx;
@@ -247,34 +328,23 @@ pub async fn complete_mfa(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = state.clock.now();
-    let pair = throttle::pair_key(&account.email, meta.source);
-    let pair_gate = throttle::count_attempt(tx, &pair, now).await?;
-    let gate = match pair_gate {
-        Gate::Counted => throttle::count_account_attempt(tx, account.id, meta.source, now).await?,
-        refused => refused,
+    let pair = match count_attempt(tx, &account, meta, now).await? {
+        Ok(pair) => pair,
+        Err(refusal) => {
+            let throttled = Event::new(AuditAction::MfaFailed, Outcome::Denied)
+                .on("sessions", Some(pending.session.id));
+            audit::record(tx, &pending.audit, &[throttled]).await?;
+            pending.tx.commit().await?;
+            tracing::info!(user_id = %account.id, "mfa throttled");
+            return Err(refusal);
+        }
     };
-    if gate != Gate::Counted {
-        let throttled = Event::new(AuditAction::MfaFailed, Outcome::Denied)
-            .on("sessions", Some(pending.session.id));
-        audit::record(tx, &pending.audit, &[throttled]).await?;
-        pending.tx.commit().await?;
-        tracing::info!(user_id = %account.id, "mfa throttled");
-        return Err(throttle::refusal(pair_gate, now));
-    }
 
     let keys = state
         .keyring
         .for_clinic(tx, to_uuid(account.clinic_id))
         .await?;
-    let secret = open_totp(&keys, &account)?;
-    let accepted = secret.as_ref().and_then(|opened| {
-        totp::accept(&opened.secret, &request.code, now, account.totp_last_step)
-    });
-    let recorded = match accepted {
-        Some(step) => user::record_totp_step(tx, account.id, step).await?,
-        None => false,
-    };
-    if !recorded {
+    let Some(factor) = take_second_factor(tx, &keys, &account, &request.code, now).await? else {
         if sessions::count_mfa_failure(tx, pending.session.id).await? >= MFA_MAX_FAILURES {
             sessions::delete(tx, pending.session.id).await?;
         }
@@ -284,26 +354,27 @@ pub async fn complete_mfa(
         pending.tx.commit().await?;
         tracing::info!(user_id = %account.id, "mfa refused");
         return Err(ApiError::Unauthorized);
-    }
-    if let Some(sealed) = secret.as_ref().and_then(|opened| opened.to_seal.as_ref()) {
-        user::seal_totp_secret(tx, account.id, sealed).await?;
-    }
-    signed_in(tx, account.id, &pair, meta).await?;
+    };
+    signed_in(tx, account.id, &pair, meta, now).await?;
     sessions::delete(tx, pending.session.id).await?;
     let token = SessionToken::generate()?;
-    sessions::create(tx, &token.hash(), account.id, false, now).await?;
-    let accepted =
-        Event::new(AuditAction::Mfa, Outcome::Success).on("sessions", Some(pending.session.id));
-    audit::record(tx, &pending.audit, &[accepted]).await?;
+    let stage = Stage::Complete { mfa_at: Some(now) };
+    sessions::create(tx, &token.hash(), account.id, stage, meta.source, now).await?;
+    let mut events = vec![
+        Event::new(AuditAction::Mfa, Outcome::Success).on("sessions", Some(pending.session.id)),
+    ];
+    if factor == SecondFactor::RecoveryCode {
+        // HIPAA 164.312(b): a recovery code spent is on the record, so its owner and the
+        // auditors see it.
+        events.push(
+            Event::new(AuditAction::UseRecoveryCode, Outcome::Success)
+                .on("users", Some(to_uuid(account.id))),
+        );
+    }
+    audit::record(tx, &pending.audit, &events).await?;
     pending.tx.commit().await?;
-    tracing::info!(user_id = %account.id, "mfa accepted");
-    Ok((
-        NewSession {
-            token,
-            mfa_pending: false,
-        },
-        pending.transport,
-    ))
+    tracing::info!(user_id = %account.id, ?factor, "mfa accepted");
+    Ok((NewSession { token, stage }, pending.transport))
 }
 
 /// Ends the session the request presents, complete or pending.

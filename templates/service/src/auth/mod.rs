@@ -6,7 +6,8 @@
 //! - [`rate_limit`]: a limit on the authentication routes per address;
 //! - [`session`]: session tokens, timeouts and the [`Caller`] extractor;
 //! - [`login`]: the login, TOTP and logout flows;
-//! - [`roles`]: the roles and the access matrix.
+//! - [`roles`]: the roles and the access matrix;
+//! - [`tokens`]: invitation and reset tokens, and recovery codes.
 
 pub mod login;
 pub mod password;
@@ -14,6 +15,7 @@ pub mod rate_limit;
 pub mod roles;
 pub mod session;
 pub mod throttle;
+pub mod tokens;
 pub mod totp;
 
 pub use roles::{Action, Resource, Role};

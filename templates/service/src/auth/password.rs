@@ -50,21 +50,38 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// Why a new password was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why a new password was refused. The message is the rule, never the password, so an
+/// API answer can name it (`{"error":"invalid_field","field":"password","rule":...}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordRejected {
-    #[error("a password needs at least 12 characters")]
     TooShort,
-    #[error("a password may have at most 256 characters")]
     TooLong,
-    #[error("this password is on the list of common passwords; choose another")]
     Common,
-    #[error(
-        "a password must not be or contain the account's email address, the name before its @, \
-         the clinic's name or the service's name; choose another"
-    )]
     ContextSpecific,
 }
+
+impl PasswordRejected {
+    /// The rule the password broke.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Self::TooShort => "a password needs at least 12 characters",
+            Self::TooLong => "a password may have at most 256 characters",
+            Self::Common => "this password is on the list of common passwords; choose another",
+            Self::ContextSpecific => {
+                "a password must not be or contain the account's email address, the name \
+                 before its @, the clinic's name or the service's name; choose another"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for PasswordRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.rule())
+    }
+}
+
+impl std::error::Error for PasswordRejected {}
 
 /// What a new password must not be or contain (NIST SP 800-63B 5.1.1.2: context-specific
 /// words): the account's email address and its local part, the clinic's name, and the

@@ -68,6 +68,10 @@ impl Role {
             (EmergencyAccess, Create) => self == Clinician,
             (EmergencyAccess, Read | Update) => self == Auditor,
             (Restrictions | EmergencyAccess, Delete) => false,
+            // The clinic's accounts are run by its admins (HIPAA 164.308(a)(4) access
+            // authorization); every account runs its own password, codes and sessions.
+            (Accounts, _) => self == Admin,
+            (OwnAccount, _) => true,
             // Only admins delete (a soft delete, kept for the retention rules).
             (_, Delete) => self == Admin,
             // Notes are clinician-only: the minimum necessary.
@@ -125,6 +129,10 @@ pub enum Resource {
     Restrictions,
     /// Break-glass grants.
     EmergencyAccess,
+    /// The clinic's accounts: invitations, roles, resets, other accounts' sessions.
+    Accounts,
+    /// The caller's own account: password, recovery codes, sessions.
+    OwnAccount,
 }
 
 impl Resource {
@@ -148,6 +156,7 @@ impl Resource {
             Resource::AuditTrail => "audit_events",
             Resource::Restrictions => "patient_restrictions",
             Resource::EmergencyAccess => "emergency_access",
+            Resource::Accounts | Resource::OwnAccount => "users",
         }
     }
 }
@@ -209,6 +218,23 @@ mod tests {
 
     fn may(role: Role, action: Action, resource: Resource) -> bool {
         role.may(action, resource)
+    }
+
+    #[test]
+    fn only_admins_run_the_clinics_accounts_and_everyone_their_own() {
+        for role in Role::ALL {
+            for action in [Read, Create, Update, Delete] {
+                assert_eq!(
+                    may(role, action, Accounts),
+                    role == Admin,
+                    "{role} {action:?}"
+                );
+                assert!(
+                    may(role, action, OwnAccount),
+                    "{role} {action:?} own account"
+                );
+            }
+        }
     }
 
     #[test]

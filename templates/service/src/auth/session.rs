@@ -37,6 +37,9 @@ pub const TRANSPORT_HEADER: &str = "x-session-transport";
 /// How long a password-only session may wait for its TOTP code.
 pub const MFA_PENDING_LIFETIME: Duration = Duration::minutes(5);
 
+/// How long a new account's first session may take to confirm its TOTP enrollment.
+pub const ENROLLMENT_LIFETIME: Duration = Duration::minutes(15);
+
 /// Wrong TOTP codes a pending session survives; the next ends it, and a new login (with
 /// its own throttling) is needed.
 pub const MFA_MAX_FAILURES: i32 = 5;
@@ -157,6 +160,9 @@ impl SessionPolicy {
 
     /// Whether `session` has ended by `now`.
     pub fn has_ended(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
+        if session.enrolling {
+            return now >= session.created_at + ENROLLMENT_LIFETIME;
+        }
         if session.mfa_pending {
             return now >= session.created_at + MFA_PENDING_LIFETIME;
         }
@@ -164,11 +170,11 @@ impl SessionPolicy {
     }
 
     /// How long the cookie of a session started now may live: its absolute timeout.
-    pub fn cookie_lifetime(&self, mfa_pending: bool) -> Duration {
-        if mfa_pending {
-            MFA_PENDING_LIFETIME
-        } else {
-            self.absolute
+    pub fn cookie_lifetime(&self, stage: sessions::Stage) -> Duration {
+        match stage {
+            sessions::Stage::Enrolling => ENROLLMENT_LIFETIME,
+            sessions::Stage::MfaPending => MFA_PENDING_LIFETIME,
+            sessions::Stage::Complete { .. } => self.absolute,
         }
     }
 }
@@ -259,9 +265,31 @@ pub struct Caller {
     pub keys: Arc<ClinicKeys>,
     /// Who acts, from where, for the audit trail.
     pub audit: AuditContext,
+    /// The session the request presents (its row id, never the token).
+    pub session_id: uuid::Uuid,
+    /// When this session's second factor was given, if it was.
+    pub mfa_at: Option<DateTime<Utc>>,
 }
 
 impl Caller {
+    /// Refuses with 403 `reauthentication_required` unless this session's second factor
+    /// was given within `window` of `now` (NIST SP 800-63B §4.2.3: sensitive changes ask
+    /// for fresh authentication). The refusal is on the record.
+    pub async fn require_recent_mfa(
+        mut self,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ApiError> {
+        if self.mfa_at.is_some_and(|at| now - at <= window) {
+            return Ok(self);
+        }
+        let denied =
+            Event::new(AuditAction::Denied, Outcome::Denied).on("sessions", Some(self.session_id));
+        self.record(&[denied]).await?;
+        self.commit().await?;
+        Err(ApiError::ReauthenticationRequired)
+    }
+
     /// Refuses with 403 unless the caller's role may do `action` on `resource` (the
     /// record `id`, if one). A refusal is audited and committed before the answer
     /// (HIPAA 164.312(b)).
@@ -363,6 +391,8 @@ impl FromRequestParts<AppState> for Caller {
             .await?;
         Ok(Caller {
             user: authenticated.user,
+            session_id: authenticated.session.id,
+            mfa_at: authenticated.session.mfa_at,
             keys,
             tx: authenticated.tx,
             audit: authenticated.audit,

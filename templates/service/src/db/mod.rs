@@ -171,6 +171,8 @@ pub enum Lookup {
     SessionTokenHash,
     /// The throttle row with this key, hex (login).
     ThrottleKey,
+    /// The invitation or reset token with this selector (its holder, before any session).
+    AccountTokenId,
 }
 
 impl Lookup {
@@ -179,6 +181,7 @@ impl Lookup {
             Self::LoginEmail => "app.login_email",
             Self::SessionTokenHash => "app.session_token_hash",
             Self::ThrottleKey => "app.throttle_key",
+            Self::AccountTokenId => "app.account_token_id",
         }
     }
 }

@@ -15,6 +15,16 @@ opaque_id! {
 }
 
 opaque_id! {
+    /// A session (its row, never its token).
+    pub struct SessionId;
+}
+
+opaque_id! {
+    /// An invitation or password-reset token's row: its selector, never its secret half.
+    pub struct AccountTokenId;
+}
+
+opaque_id! {
     /// A patient.
     pub struct PatientId;
 }

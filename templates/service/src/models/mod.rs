@@ -15,6 +15,7 @@ use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
 
+pub mod account_token;
 {% if modules contains "appointments" %}pub mod appointment;
 {% endif %}pub mod audit;
 pub mod clinic;
@@ -27,6 +28,7 @@ pub mod ids;
 pub mod note;
 {%- endif %}
 pub mod patient;
+pub mod recovery_code;
 pub mod restriction;
 pub mod session;
 pub mod tenant_key;

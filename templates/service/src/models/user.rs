@@ -12,6 +12,11 @@ use crate::db::{self, Lookup};
 /// and the account, so a sealed secret copied onto another account does not open.
 pub const TOTP_SECRET: Field = Field::new("users", "totp_secret");
 
+/// The column an invited account's TOTP secret is sealed for until its first code
+/// confirms it: a secret never confirmed cannot be moved into [`TOTP_SECRET`] unsealed
+/// and resealed by anyone but the service.
+pub const TOTP_PENDING_SECRET: Field = Field::new("users", "totp_pending_sealed");
+
 /// An account's TOTP shared secret as stored.
 pub enum StoredTotp {
     /// AES-256-GCM under the clinic's data key ([`TOTP_SECRET`]).
@@ -31,7 +36,22 @@ pub struct Account {
     pub password_hash: String,
     pub totp: Option<StoredTotp>,
     pub totp_last_step: Option<i64>,
+    /// A TOTP secret awaiting its first code (an invited account's), sealed as
+    /// [`TOTP_PENDING_SECRET`].
+    pub totp_pending: Option<Vec<u8>>,
     pub disabled: bool,
+}
+
+/// An account as its clinic's admins see it in `GET /users`: no credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub mfa_enrolled: bool,
+    pub last_sign_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What `create` stores. The id is chosen by the caller, because the sealed TOTP secret is
@@ -55,6 +75,7 @@ struct AccountRow {
     totp_secret: Option<Vec<u8>>,
     totp_secret_sealed: Option<Vec<u8>>,
     totp_last_step: Option<i64>,
+    totp_pending_sealed: Option<Vec<u8>>,
     disabled: bool,
 }
 
@@ -72,6 +93,7 @@ impl AccountRow {
                 (None, None) => None,
             },
             totp_last_step: self.totp_last_step,
+            totp_pending: self.totp_pending_sealed,
             disabled: self.disabled,
         })
     }
@@ -92,7 +114,7 @@ pub async fn find_for_login(
     let row = sqlx::query_as!(
         AccountRow,
         "SELECT id, clinic_id, email, role, password_hash, totp_secret, totp_secret_sealed,
-                totp_last_step, disabled_at IS NOT NULL AS \"disabled!\"
+                totp_last_step, totp_pending_sealed, disabled_at IS NOT NULL AS \"disabled!\"
          FROM users WHERE email = $1",
         email
     )
@@ -107,7 +129,7 @@ pub async fn get(tx: &mut PgConnection, id: UserId) -> Result<Option<Account>, s
     let row = sqlx::query_as!(
         AccountRow,
         "SELECT id, clinic_id, email, role, password_hash, totp_secret, totp_secret_sealed,
-                totp_last_step, disabled_at IS NOT NULL AS \"disabled!\"
+                totp_last_step, totp_pending_sealed, disabled_at IS NOT NULL AS \"disabled!\"
          FROM users WHERE id = $1",
         to_uuid(id)
     )
@@ -207,4 +229,162 @@ pub async fn disable(tx: &mut PgConnection, id: UserId) -> Result<bool, sqlx::Er
         .execute(tx)
         .await?;
     Ok(disabled == 1)
+}
+
+/// The columns of an [`AccountSummary`].
+struct SummaryRow {
+    id: uuid::Uuid,
+    email: String,
+    role: String,
+    disabled: bool,
+    mfa_enrolled: bool,
+    last_sign_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Option<AccountSummary> {
+        Some(AccountSummary {
+            id: from_uuid(self.id),
+            email: self.email,
+            role: self.role.parse().ok()?,
+            disabled: self.disabled,
+            mfa_enrolled: self.mfa_enrolled,
+            last_sign_in_at: self.last_sign_in_at,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// The accounts of the clinic `tx` is scoped to, by email.
+pub async fn list(tx: &mut PgConnection) -> Result<Vec<AccountSummary>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        "SELECT id, email, role, disabled_at IS NOT NULL AS \"disabled!\",
+                (totp_secret_sealed IS NOT NULL OR totp_secret IS NOT NULL) AS \"mfa_enrolled!\",
+                last_sign_in_at, created_at
+         FROM users ORDER BY email"
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(SummaryRow::into_summary)
+        .collect())
+}
+
+/// The account `id` as its clinic's admins see it.
+pub async fn summary(
+    tx: &mut PgConnection,
+    id: UserId,
+) -> Result<Option<AccountSummary>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        SummaryRow,
+        "SELECT id, email, role, disabled_at IS NOT NULL AS \"disabled!\",
+                (totp_secret_sealed IS NOT NULL OR totp_secret IS NOT NULL) AS \"mfa_enrolled!\",
+                last_sign_in_at, created_at
+         FROM users WHERE id = $1",
+        to_uuid(id)
+    )
+    .fetch_optional(tx)
+    .await?;
+    Ok(row.and_then(SummaryRow::into_summary))
+}
+
+/// Locks the clinic's enabled admins' rows until `tx` ends and returns their ids: role
+/// changes run one at a time, so two admins demoting each other leave one.
+pub async fn lock_enabled_admins(tx: &mut PgConnection) -> Result<Vec<UserId>, sqlx::Error> {
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL
+         ORDER BY id FOR UPDATE"
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(ids.into_iter().map(from_uuid).collect())
+}
+
+/// Gives the account `role`.
+pub async fn set_role(tx: &mut PgConnection, id: UserId, role: Role) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET role = $2 WHERE id = $1",
+        to_uuid(id),
+        role.as_str()
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Enables a disabled account; whether it was disabled.
+pub async fn enable(tx: &mut PgConnection, id: UserId) -> Result<bool, sqlx::Error> {
+    let enabled = sqlx::query!(
+        "UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+        to_uuid(id)
+    )
+    .execute(tx)
+    .await?
+    .rows_affected();
+    Ok(enabled == 1)
+}
+
+/// Stores a TOTP secret awaiting confirmation, sealed as [`TOTP_PENDING_SECRET`].
+pub async fn set_pending_totp(
+    tx: &mut PgConnection,
+    id: UserId,
+    sealed: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET totp_pending_sealed = $2 WHERE id = $1",
+        to_uuid(id),
+        sealed
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Makes the confirmed secret the account's second factor (sealed anew as
+/// [`TOTP_SECRET`]), with the time step of the code that confirmed it.
+pub async fn confirm_totp(
+    tx: &mut PgConnection,
+    id: UserId,
+    sealed: &[u8],
+    step: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET totp_secret_sealed = $2, totp_secret = NULL,
+                          totp_pending_sealed = NULL, totp_last_step = $3
+         WHERE id = $1",
+        to_uuid(id),
+        sealed,
+        step
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records a completed sign-in at `at`.
+pub async fn record_sign_in(
+    tx: &mut PgConnection,
+    id: UserId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET last_sign_in_at = $2 WHERE id = $1",
+        to_uuid(id),
+        at
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the clinic `tx` is scoped to has an account with `email`. Row-level security
+/// keeps other clinics' accounts out of it, so it reveals nothing beyond the clinic.
+pub async fn exists_in_clinic(tx: &mut PgConnection, email: &str) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", email)
+        .fetch_optional(tx)
+        .await?;
+    Ok(found.is_some())
 }

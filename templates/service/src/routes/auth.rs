@@ -113,17 +113,29 @@ async fn log_out(
 
 fn respond(state: &AppState, session: NewSession, transport: Transport) -> Response {
     let body = SessionBody {
-        mfa_required: session.mfa_pending,
+        mfa_required: session.mfa_pending(),
         token: (transport == Transport::Bearer).then(|| session.token.as_str()),
     };
-    let mut response = Json(body).into_response();
+    hand_over(state, &session, transport, StatusCode::OK, &body)
+}
+
+/// Answers `status` with `body`, handing `session` to a cookie client as its cookie (a
+/// bearer client finds the token in `body`). Never cached: the body holds a credential.
+pub(super) fn hand_over(
+    state: &AppState,
+    session: &NewSession,
+    transport: Transport,
+    status: StatusCode,
+    body: &impl Serialize,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
     if transport == Transport::Cookie {
-        let lifetime = state.sessions.cookie_lifetime(session.mfa_pending);
+        let lifetime = state.sessions.cookie_lifetime(session.stage);
         headers.insert(header::SET_COOKIE, session.token.cookie(lifetime));
     }
     response

@@ -1,31 +1,107 @@
-//! `GET /me`: who the session belongs to. No PHI: the user's own account.
+//! The caller's own account (README.md, "Accounts"): who the session belongs to, the
+//! password, recovery codes and sessions. No PHI: the user's own account. Every account
+//! may do these for itself and nobody else ([`Resource::OwnAccount`]).
 
-use axum::http::Method;
-use axum::routing::get;
-use phi_guard::{PhiJson, PhiResponse};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, post};
+use chrono::{DateTime, Utc};
+use phi_guard::{PhiJson, PhiResponse, SafePath};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, Role};
+use crate::accounts::credentials::{self, PasswordChange, RecoveryCodes};
+use crate::audit::{AuditAction, Event, Outcome};
+use crate::auth::{Action, Caller, Resource, Role};
 use crate::error::ApiError;
 use crate::models::clinic;
-use crate::models::ids::{ClinicId, UserId};
+use crate::models::ids::{ClinicId, SessionId, UserId, from_uuid, to_uuid};
+use crate::models::session as sessions;
 use crate::routes::openapi::Body;
-use crate::routes::{Doc, Route};
+use crate::routes::{Doc, JsonBody, Route};
+use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
-    vec![Route::new(
-        Method::GET,
-        "/me",
-        get(me),
-        Doc {
-            summary: "the current user, role and clinic",
-            public: false,
-            request: None,
-            status: 200,
-            response: Some(Body::json::<Me>()),
-            query: None,
-        },
-    )]
+    let doc = |summary, request, status, response| Doc {
+        summary,
+        public: false,
+        request,
+        status,
+        response,
+        query: None,
+    };
+    vec![
+        Route::new(
+            Method::GET,
+            "/me",
+            get(me),
+            doc(
+                "the current user, role and clinic",
+                None,
+                200,
+                Some(Body::json::<Me>()),
+            ),
+        ),
+        Route::new(
+            Method::POST,
+            "/me/password",
+            post(change_password),
+            doc(
+                "change the password (the current one is required); the account's other sessions end",
+                Some(Body::json::<PasswordChange>()),
+                204,
+                None,
+            ),
+        ),
+        Route::new(
+            Method::POST,
+            "/me/mfa/recovery-codes",
+            post(recovery_codes),
+            doc(
+                "10 new recovery codes, shown once; the old ones stop working (second factor in the last 5 minutes)",
+                None,
+                201,
+                Some(Body::json::<RecoveryCodes>()),
+            ),
+        ),
+        Route::new(
+            Method::GET,
+            "/me/sessions",
+            get(sessions),
+            doc(
+                "the caller's sessions: created, last seen, source address, current or not",
+                None,
+                200,
+                Some(Body::json::<SessionList>()),
+            ),
+        ),
+        Route::new(
+            Method::DELETE,
+            "/me/sessions/{id}",
+            delete(revoke_session),
+            doc("end one of the caller's sessions", None, 204, None),
+        ),
+    ]
+}
+
+/// One of the caller's sessions. No token, no hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    #[schema(value_type = Uuid)]
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The address it signed in from.
+    pub source: Option<String>,
+    /// Whether it is the session making this request.
+    pub current: bool,
+}
+
+/// `GET /me/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
 }
 
 /// The signed-in user.
@@ -54,4 +130,67 @@ async fn me(mut caller: Caller) -> Result<PhiJson<Me>, ApiError> {
     };
     caller.commit().await?;
     Ok(PhiJson(me))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<StatusCode, ApiError> {
+    credentials::change_password(&state, caller, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn recovery_codes(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<RecoveryCodes>), ApiError> {
+    let codes = credentials::renew_recovery_codes(&state, caller).await?;
+    Ok((StatusCode::CREATED, Json(codes)))
+}
+
+async fn sessions(caller: Caller) -> Result<Json<SessionList>, ApiError> {
+    let mut caller = caller
+        .require(Action::Read, Resource::OwnAccount, None)
+        .await?;
+    let current = caller.session_id;
+    let list = sessions::list_for_user(&mut caller.tx, caller.user.id).await?;
+    caller.commit().await?;
+    Ok(Json(SessionList {
+        sessions: list
+            .into_iter()
+            .map(|session| SessionView {
+                id: from_uuid(session.id),
+                created_at: session.created_at,
+                last_seen_at: session.last_seen_at,
+                source: session.source,
+                current: session.id == current,
+            })
+            .collect(),
+    }))
+}
+
+/// Ends one of the caller's own sessions; another account's session id is not found,
+/// and the attempt is on the record.
+async fn revoke_session(
+    caller: Caller,
+    SafePath(id): SafePath<SessionId>,
+) -> Result<StatusCode, ApiError> {
+    let mut caller = caller
+        .require(Action::Delete, Resource::OwnAccount, Some(id.into()))
+        .await?;
+    let ended = sessions::delete_of_user(&mut caller.tx, to_uuid(id), caller.user.id).await?;
+    let outcome = if ended {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let event = Event::new(AuditAction::RevokeSession, outcome).on("sessions", Some(to_uuid(id)));
+    caller.record(&[event]).await?;
+    caller.commit().await?;
+    if ended {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

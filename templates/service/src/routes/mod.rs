@@ -18,6 +18,7 @@ use crate::middleware::request_log::RequestId;
 use crate::state::AppState;
 use openapi::Body;
 
+pub mod account;
 {% if modules contains "appointments" %}pub mod appointments;
 {% endif %}pub mod audit;
 pub mod auth;
@@ -34,6 +35,7 @@ pub mod openapi;
 pub mod patients;
 pub mod resource;
 pub mod restriction;
+pub mod users;
 
 /// One route: its method, path and handler, and what `GET /openapi.json` says about it.
 /// The router and the OpenAPI document are both built from [`routes`], so they cannot
@@ -84,6 +86,8 @@ pub fn routes() -> Vec<Route> {
     routes.extend(health::routes());
     routes.extend(auth::routes());
     routes.extend(me::routes());
+    routes.extend(account::routes());
+    routes.extend(users::routes());
     routes.extend(audit::routes());
     routes.extend(patients::routes());
     routes.extend(restriction::routes());

@@ -131,6 +131,19 @@ async fn openapi_describes_every_route() {
         ("POST", "/emergency-access".to_owned()),
         ("GET", "/emergency-access".to_owned()),
         ("POST", "/emergency-access/{id}/review".to_owned()),
+        // Accounts: the admins', the token holders', and every account's own.
+        ("GET", "/users".to_owned()),
+        ("POST", "/users/invitations".to_owned()),
+        ("PATCH", "/users/{id}".to_owned()),
+        ("POST", "/users/{id}/password-reset".to_owned()),
+        ("DELETE", "/users/{id}/sessions".to_owned()),
+        ("POST", "/invitations/accept".to_owned()),
+        ("POST", "/auth/mfa/enroll".to_owned()),
+        ("POST", "/password-reset/complete".to_owned()),
+        ("POST", "/me/password".to_owned()),
+        ("POST", "/me/mfa/recovery-codes".to_owned()),
+        ("GET", "/me/sessions".to_owned()),
+        ("DELETE", "/me/sessions/{id}".to_owned()),
     ];
     let modules = "patients{% if modules contains "encounters" %} encounters{% endif %}{% if modules contains "appointments" %} appointments{% endif %}{% if modules contains "notes" %} notes{% endif %}";
     for module in modules.split(' ') {
