@@ -3,6 +3,7 @@
 //! - [`cli`]: the commands of the binary (`serve`, `migrate`, `seed`, `create-user`, ...);
 //! - [`config`]: settings from the environment, and the answers given at generation;
 //! - [`routes`]: the HTTP API, one module per resource;
+//! - [`request`]: what a request brings beyond its route: its body, address, request id;
 //! - [`audit`]: the hash-chained audit trail every access writes to;
 //! - [`crypto`]: encryption of the PHI columns, the key ring and key rotation;
 //! - [`auth`]: passwords, TOTP, sessions, throttling, roles;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod logging;
 pub mod middleware;
 pub mod models;
+pub mod request;
 pub mod routes;
 pub mod seed;
 pub mod state;

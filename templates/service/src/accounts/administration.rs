@@ -16,7 +16,7 @@ use crate::models::account_token::{self, Purpose};
 use crate::models::ids::{UserId, to_uuid};
 use crate::models::session as sessions;
 use crate::models::user::{self, AccountSummary};
-use crate::routes::JsonBody;
+use crate::request::JsonBody;
 use crate::state::AppState;
 
 /// How long a password-reset token may wait to be used.

@@ -20,7 +20,7 @@ use crate::models::account_token::{self, Purpose};
 use crate::models::ids::to_uuid;
 use crate::models::session as sessions;
 use crate::models::{clinic, user};
-use crate::routes::JsonBody;
+use crate::request::JsonBody;
 use crate::state::AppState;
 
 /// How recent a session's second factor must be for new recovery codes.

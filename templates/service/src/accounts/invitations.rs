@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::models::account_token::{self, Purpose, StoredToken};
 use crate::models::ids::{AccountTokenId, UserId, from_uuid, to_uuid};
 use crate::models::{clinic, user};
-use crate::routes::JsonBody;
+use crate::request::JsonBody;
 use crate::state::AppState;
 
 /// How long an invitation may wait to be accepted.

@@ -18,7 +18,7 @@ use sqlx::PgPool;
 
 use super::throttle::network_key;
 use crate::error::ApiError;
-use crate::routes::ClientAddr;
+use crate::request::ClientAddr;
 use crate::state::AppState;
 
 /// Calls each network may make to the authentication routes per [`WINDOW`].

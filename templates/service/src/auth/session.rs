@@ -1,6 +1,6 @@
-//! Sessions: the token, how it travels, when it ends, and the [`Caller`] extractor that
-//! every protected route takes (NIST SP 800-63B; HIPAA 164.312(a)(2)(iii) automatic
-//! logoff, 164.312(d) authentication).
+//! Sessions: the token, how it travels, when it ends, and [`authenticate`], which finds
+//! the session a request presents ([`crate::auth::Caller`] builds on it). NIST SP
+//! 800-63B; HIPAA 164.312(a)(2)(iii) automatic logoff, 164.312(d) authentication.
 //!
 //! A token is 256 bits from the operating system's CSPRNG, sent in a `__Host-` cookie
 //! (`HttpOnly; Secure; SameSite=Strict; Path=/`) or, for API clients that asked for it at
@@ -8,20 +8,16 @@
 //! on logout, after the idle timeout, at the absolute timeout, and when its account is
 //! disabled; each end deletes the row, so it is over on the server.
 
-use std::sync::Arc;
-
-use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
+use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
-use crate::auth::roles::{Action, Resource, Role};
+use crate::auth::roles::Role;
 use crate::config::Config;
-use crate::crypto::ClinicKeys;
 use crate::db::{self, Tx};
 use crate::error::ApiError;
-use crate::models::ids::{ClinicId, UserId, to_uuid};
+use crate::models::ids::{ClinicId, UserId};
 use crate::models::session::{self as sessions, SessionRecord};
 use crate::models::user;
 use crate::state::AppState;
@@ -251,153 +247,6 @@ pub async fn authenticate(
         transport,
         tx,
     })
-}
-
-/// The caller of a protected route: a user whose session is live and complete (TOTP
-/// given where the role needs it), with the request's transaction scoped to their
-/// clinic. Handlers check the role with [`Caller::require`], work in [`Caller::tx`],
-/// record what they did with [`Caller::record`] and end with [`Caller::commit`] (or all
-/// three with [`Caller::conclude`]).
-pub struct Caller {
-    pub user: CurrentUser,
-    pub tx: Tx,
-    /// The clinic's encryption keys, to seal and open its PHI columns.
-    pub keys: Arc<ClinicKeys>,
-    /// Who acts, from where, for the audit trail.
-    pub audit: AuditContext,
-    /// The session the request presents (its row id, never the token).
-    pub session_id: uuid::Uuid,
-    /// When this session's second factor was given, if it was.
-    pub mfa_at: Option<DateTime<Utc>>,
-}
-
-impl Caller {
-    /// Refuses with 403 `reauthentication_required` unless this session's second factor
-    /// was given within `window` of `now` (NIST SP 800-63B §4.2.3: sensitive changes ask
-    /// for fresh authentication). The refusal is on the record.
-    pub async fn require_recent_mfa(
-        mut self,
-        window: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<Self, ApiError> {
-        if self.mfa_at.is_some_and(|at| now - at <= window) {
-            return Ok(self);
-        }
-        let denied =
-            Event::new(AuditAction::Denied, Outcome::Denied).on("sessions", Some(self.session_id));
-        self.record(&[denied]).await?;
-        self.commit().await?;
-        Err(ApiError::ReauthenticationRequired)
-    }
-
-    /// Refuses with 403 unless the caller's role may do `action` on `resource` (the
-    /// record `id`, if one). A refusal is audited and committed before the answer
-    /// (HIPAA 164.312(b)).
-    pub async fn require(
-        mut self,
-        action: Action,
-        resource: Resource,
-        id: Option<phi_guard::OpaqueId>,
-    ) -> Result<Self, ApiError> {
-        if self.user.role.may(action, resource) {
-            return Ok(self);
-        }
-        let denied =
-            Event::new(AuditAction::Denied, Outcome::Denied).on(resource.table(), id.map(to_uuid));
-        self.record(&[denied]).await?;
-        self.commit().await?;
-        Err(ApiError::Forbidden)
-    }
-
-    /// Appends `events` in the request's transaction: they commit with the access or
-    /// neither does (HIPAA 164.312(b)).
-    pub async fn record(&mut self, events: &[Event]) -> Result<(), ApiError> {
-        audit::record(&mut self.tx, &self.audit, events).await?;
-        Ok(())
-    }
-
-    /// Records `action` on the record `id` of `resource` and commits; when `found` is
-    /// `None` (no such record in this clinic), records a failed attempt and answers 404.
-    pub async fn conclude<T>(
-        mut self,
-        action: AuditAction,
-        resource: Resource,
-        id: phi_guard::OpaqueId,
-        found: Option<T>,
-    ) -> Result<T, ApiError> {
-        let outcome = if found.is_some() {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        };
-        let event = Event::new(action, outcome).on(resource.table(), Some(to_uuid(id)));
-        self.record(&[event]).await?;
-        self.commit().await?;
-        found.ok_or(ApiError::NotFound)
-    }
-
-    /// Records a failed `action` on `resource` (the record `id`, if one), commits, and
-    /// hands back `error`: a refused write (a malformed body, a value out of range, a
-    /// duplicate record number) is on the record too (HIPAA 164.312(b)). The transaction
-    /// must still be usable: run the write that may fail in a savepoint.
-    pub async fn fail(
-        mut self,
-        action: AuditAction,
-        resource: Resource,
-        id: Option<phi_guard::OpaqueId>,
-        error: ApiError,
-    ) -> ApiError {
-        let event = Event::new(action, Outcome::Failure).on(resource.table(), id.map(to_uuid));
-        if let Err(recording) = self.record(&[event]).await {
-            return recording;
-        }
-        match self.commit().await {
-            Ok(()) => error,
-            Err(committing) => committing,
-        }
-    }
-
-    /// Commits the request's transaction, with the session's new idle deadline.
-    pub async fn commit(self) -> Result<(), ApiError> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let meta = RequestMeta::from_request_parts(parts, state).await?;
-        let mut authenticated = authenticate(state, &parts.headers, meta).await?;
-        if authenticated.session.mfa_pending {
-            // HIPAA 164.312(b), (d): a password-only session reaching for a route is refused
-            // on the record.
-            let denied = Event::new(AuditAction::Denied, Outcome::Denied)
-                .on("sessions", Some(authenticated.session.id));
-            audit::record(&mut authenticated.tx, &authenticated.audit, &[denied]).await?;
-            authenticated.tx.commit().await?;
-            return Err(ApiError::MfaRequired);
-        }
-        sessions::touch(
-            &mut authenticated.tx,
-            authenticated.session.id,
-            state.clock.now(),
-        )
-        .await?;
-        let keys = state
-            .keyring
-            .for_clinic(&mut authenticated.tx, to_uuid(authenticated.user.clinic_id))
-            .await?;
-        Ok(Caller {
-            user: authenticated.user,
-            session_id: authenticated.session.id,
-            mfa_at: authenticated.session.mfa_at,
-            keys,
-            tx: authenticated.tx,
-            audit: authenticated.audit,
-        })
-    }
 }
 
 #[cfg(test)]
