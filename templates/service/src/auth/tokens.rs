@@ -42,7 +42,8 @@ impl AccountToken {
         getrandom::fill(&mut selector)?;
         getrandom::fill(verifier.as_mut())?;
         Ok(Self {
-            selector: Uuid::from_bytes(selector),
+            // A version-4 UUID: 122 of the 128 bits random, so the id is a well-formed one.
+            selector: uuid::Builder::from_random_bytes(selector).into_uuid(),
             verifier,
         })
     }
