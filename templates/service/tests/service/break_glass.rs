@@ -105,15 +105,22 @@ impl Ward {
             .await
     }
 
-    async fn break_glass(&self, by: &Signed, body: Value) -> Reply {
+    /// `GET path` as `who`.
+    async fn get(&self, who: &Signed, path: &str) -> Reply {
         self.app
-            .call(
-                Method::POST,
-                "/emergency-access",
-                Some(&by.token),
-                Some(body),
-            )
+            .call(Method::GET, path, Some(&who.token), None)
             .await
+    }
+
+    /// `POST path` with the JSON `body`, as `who`.
+    async fn post(&self, who: &Signed, path: &str, body: Value) -> Reply {
+        self.app
+            .call(Method::POST, path, Some(&who.token), Some(body))
+            .await
+    }
+
+    async fn break_glass(&self, by: &Signed, body: Value) -> Reply {
+        self.post(by, "/emergency-access", body).await
     }
 
     /// Whether `who` sees `patient` by id, in the list and in a search by record number.
@@ -127,10 +134,7 @@ impl Ward {
                 None,
             )
             .await;
-        let list = self
-            .app
-            .call(Method::GET, "/patients?limit=200", Some(&who.token), None)
-            .await;
+        let list = self.get(who, "/patients?limit=200").await;
         assert_eq!(list.status, StatusCode::OK);
         let listed = list.body["items"]
             .as_array()
@@ -138,13 +142,7 @@ impl Ward {
             .iter()
             .any(|item| item["id"] == json!(patient.id));
         let found = self
-            .app
-            .call(
-                Method::POST,
-                "/patients/search",
-                Some(&who.token),
-                Some(json!({ "mrn": patient.mrn })),
-            )
+            .post(who, "/patients/search", json!({ "mrn": patient.mrn }))
             .await;
         assert_eq!(found.status, StatusCode::OK);
         let found = !found.body.as_array().unwrap().is_empty();
@@ -174,13 +172,7 @@ impl Ward {
         let mut after = 0;
         loop {
             let page = self
-                .app
-                .call(
-                    Method::GET,
-                    &format!("/audit?after={after}&limit=200"),
-                    Some(&self.auditor.token),
-                    None,
-                )
+                .get(&self.auditor, &format!("/audit?after={after}&limit=200"))
                 .await;
             assert_eq!(page.status, StatusCode::OK);
             events.extend(page.body["items"].as_array().unwrap().iter().cloned());
@@ -299,57 +291,24 @@ async fn restricted_patients_clinical_records_are_invisible_outside_its_care_tea
     ));
 {%- endif %}
     for (collection, new) in records {
-        let created = ward
-            .app
-            .call(
-                Method::POST,
-                collection,
-                Some(&ward.member.token),
-                Some(new.clone()),
-            )
-            .await;
+        let created = ward.post(&ward.member, collection, new.clone()).await;
         assert_eq!(created.status, StatusCode::CREATED, "{collection}");
         let id = created.body["id"].as_str().unwrap();
         let item = format!("{collection}/{id}");
         let search = format!("{collection}/search");
         let by_patient = json!({ "patient_id": ward.patient.id });
 
-        let read = ward
-            .app
-            .call(Method::GET, &item, Some(&ward.restricting.token), None)
-            .await;
+        let read = ward.get(&ward.restricting, &item).await;
         assert_eq!(read.status, StatusCode::OK, "{item}");
 
-        let read = ward
-            .app
-            .call(Method::GET, &item, Some(&ward.outsider.token), None)
-            .await;
+        let read = ward.get(&ward.outsider, &item).await;
         assert_eq!(read.status, StatusCode::NOT_FOUND, "{item}");
-        let list = ward
-            .app
-            .call(Method::GET, collection, Some(&ward.outsider.token), None)
-            .await;
+        let list = ward.get(&ward.outsider, collection).await;
         assert_eq!(list.body["items"], json!([]), "{collection}");
-        let found = ward
-            .app
-            .call(
-                Method::POST,
-                &search,
-                Some(&ward.outsider.token),
-                Some(by_patient),
-            )
-            .await;
+        let found = ward.post(&ward.outsider, &search, by_patient).await;
         assert_eq!(found.body, json!([]), "{search}");
         // Nor can an outsider add to the record of a patient it cannot see.
-        let added = ward
-            .app
-            .call(
-                Method::POST,
-                collection,
-                Some(&ward.outsider.token),
-                Some(new),
-            )
-            .await;
+        let added = ward.post(&ward.outsider, collection, new).await;
         assert_eq!(added.status, StatusCode::NOT_FOUND, "{collection}");
     }
 }
@@ -528,27 +487,11 @@ async fn break_glass_is_audited_and_flagged_until_an_auditor_reviews_it() {
         && event["resource_type"] == "patients"
         && event["resource_id"] == json!(ward.patient.id)
         && event["actor_user_id"] == json!(ward.outsider.user.id.to_string())));
-    let verified = ward
-        .app
-        .call(
-            Method::GET,
-            "/audit/verify",
-            Some(&ward.auditor.token),
-            None,
-        )
-        .await;
+    let verified = ward.get(&ward.auditor, "/audit/verify").await;
     assert_eq!(verified.body["ok"], json!(true));
 
     // Flagged: in the auditors' queue, with its reason, unreviewed.
-    let flagged = ward
-        .app
-        .call(
-            Method::GET,
-            "/emergency-access",
-            Some(&ward.auditor.token),
-            None,
-        )
-        .await;
+    let flagged = ward.get(&ward.auditor, "/emergency-access").await;
     assert_eq!(flagged.status, StatusCode::OK);
     let items = flagged.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
@@ -564,10 +507,7 @@ async fn break_glass_is_audited_and_flagged_until_an_auditor_reviews_it() {
     // Neither the clinician who broke the glass nor staff see the queue or clear the flag.
     let review = format!("/emergency-access/{grant}/review");
     for who in [&ward.outsider, &ward.staff] {
-        let queue = ward
-            .app
-            .call(Method::GET, "/emergency-access", Some(&who.token), None)
-            .await;
+        let queue = ward.get(who, "/emergency-access").await;
         assert_eq!(queue.status, StatusCode::FORBIDDEN);
         let cleared = ward
             .app
@@ -593,15 +533,7 @@ async fn break_glass_is_audited_and_flagged_until_an_auditor_reviews_it() {
         .call(Method::POST, &review, Some(&ward.auditor.token), None)
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    let flagged = ward
-        .app
-        .call(
-            Method::GET,
-            "/emergency-access",
-            Some(&ward.auditor.token),
-            None,
-        )
-        .await;
+    let flagged = ward.get(&ward.auditor, "/emergency-access").await;
     assert_eq!(flagged.body["items"], json!([]));
     // The auditor's read of the reason and the review are on the record too.
     let events = ward.audit_events().await;
