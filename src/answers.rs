@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::options::{self, Default, Kind, OPTIONS, OptionSpec};
+use crate::policy::{Choice, Policy};
 
 /// One validated answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -342,6 +343,63 @@ impl Answers {
     }
 }
 
+/// Reading answers as [`Policy`] types. Answers hold validated values only (every parser
+/// and prompt checks them against the option table), so a choice always names a variant
+/// and a number is a number; an option without an answer reads as its default, as with
+/// `--yes`.
+impl Answers {
+    /// The answers, typed.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            regime: self.choice(&options::REGIME),
+            tenancy: self.choice(&options::TENANCY),
+            mfa: self.choice(&options::MFA),
+            session_idle_minutes: self.number(&options::SESSION_IDLE_MINUTES),
+            session_absolute_hours: self.number(&options::SESSION_ABSOLUTE_HOURS),
+            modules: self.set(&options::MODULES),
+            tls: self.choice(&options::TLS),
+            key_provider: self.choice(&options::KEY_PROVIDER),
+            ai_tools: self.set(&options::AI_TOOLS),
+            data_residency: self.text(&options::DATA_RESIDENCY),
+        }
+    }
+
+    fn value_or_default(&self, spec: &OptionSpec) -> Value {
+        self.get(spec.key)
+            .cloned()
+            .unwrap_or_else(|| Value::default_for(spec))
+    }
+
+    fn choice<T: Choice + std::default::Default>(&self, spec: &OptionSpec) -> T {
+        match self.value_or_default(spec) {
+            Value::Str(name) => T::from_name(&name),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+
+    fn set<T: Choice>(&self, spec: &OptionSpec) -> std::collections::BTreeSet<T> {
+        match self.value_or_default(spec) {
+            Value::List(names) => names.iter().filter_map(|name| T::from_name(name)).collect(),
+            _ => std::collections::BTreeSet::new(),
+        }
+    }
+
+    fn number(&self, spec: &OptionSpec) -> u32 {
+        match (self.value_or_default(spec), spec.default) {
+            (Value::Int(n), _) | (_, Default::Int(n)) => n,
+            _ => 0,
+        }
+    }
+
+    fn text(&self, spec: &OptionSpec) -> String {
+        match self.value_or_default(spec) {
+            Value::Str(text) => text,
+            other => other.to_flag_text(),
+        }
+    }
+}
+
 impl Serialize for Answers {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.iter())
@@ -472,6 +530,64 @@ mod tests {
         }
         let err = Answers::from_file(&dir.path().join("absent.toml")).unwrap_err();
         assert!(err.to_string().contains("cannot read answers file"));
+    }
+
+    #[test]
+    fn the_policy_types_every_answer() {
+        use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls};
+        let defaults = Answers::defaults().policy();
+        assert_eq!(defaults.regime, Regime::All);
+        assert_eq!(defaults.tenancy, Tenancy::Multi);
+        assert_eq!(defaults.mfa, Mfa::Totp);
+        assert_eq!(
+            (
+                defaults.session_idle_minutes,
+                defaults.session_absolute_hours
+            ),
+            (15, 8)
+        );
+        assert_eq!(defaults.modules.len(), Module::NAMES.len());
+        assert_eq!(
+            (defaults.tls, defaults.key_provider),
+            (Tls::Rustls, KeyProvider::File)
+        );
+        assert_eq!(defaults.ai_tools.len(), AiTool::NAMES.len());
+        assert_eq!(defaults.data_residency, "ch");
+        // Options without an answer read as their default.
+        assert_eq!(Answers::default().policy(), defaults);
+
+        let mut answers = Answers::default();
+        answers
+            .apply_flags(&[
+                "regime=ndsg".into(),
+                "tenancy=single".into(),
+                "mfa=totp-all".into(),
+                "session_idle_minutes=5".into(),
+                "modules=notes,patients".into(),
+                "tls=proxy".into(),
+                "key_provider=env".into(),
+                "ai_tools=zed,claude".into(),
+                "data_residency=eu-west".into(),
+            ])
+            .unwrap();
+        let policy = answers.policy();
+        assert_eq!(policy.regime, Regime::Ndsg);
+        assert_eq!(policy.tenancy, Tenancy::Single);
+        assert_eq!(policy.mfa, Mfa::TotpAll);
+        assert_eq!(policy.session_idle_minutes, 5);
+        assert_eq!(
+            policy.modules.into_iter().collect::<Vec<_>>(),
+            [Module::Patients, Module::Notes]
+        );
+        assert_eq!(
+            (policy.tls, policy.key_provider),
+            (Tls::Proxy, KeyProvider::Env)
+        );
+        assert_eq!(
+            policy.ai_tools.into_iter().collect::<Vec<_>>(),
+            [AiTool::Claude, AiTool::Zed]
+        );
+        assert_eq!(policy.data_residency, "eu-west");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod lockfile;
 pub mod merge;
 pub mod name;
 pub mod options;
+pub mod policy;
 pub mod prompt;
 pub mod record;
 pub mod render;

@@ -1,10 +1,13 @@
 //! The one table of generator options (SPEC §3).
 //!
 //! Prompts, `--set`, the answers file, `medforge options` and the template's
-//! `cargo-generate.toml` placeholders are all derived from [`OPTIONS`]; a test keeps the
-//! template in step with it.
+//! `cargo-generate.toml` placeholders are all derived from [`OPTIONS`]; tests keep the
+//! template's placeholders and conditional sections in step with it. The choices come
+//! from the enums of [`crate::policy`], the typed form of the answers.
 
 use serde::Serialize;
+
+use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls};
 
 /// What values an option accepts.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -50,123 +53,232 @@ pub struct OptionSpec {
     pub prompt: &'static str,
     /// Why the option matters and what the secure choice is.
     pub help: &'static str,
+    /// The template files that exist only for some answers: cargo-generate.toml's
+    /// `[conditional]` sections leave them out otherwise (a test holds the two together).
+    #[serde(skip)]
+    pub files: &'static [Conditional],
 }
 
-const MODULES: &[&str] = &["patients", "encounters", "appointments", "notes"];
-const AI_TOOLS: &[&str] = &[
-    "cursor",
-    "claude",
-    "copilot",
-    "aider",
-    "gemini",
-    "jetbrains",
-    "windsurf",
-    "continue",
-    "zed",
-    "codex",
-];
+/// Template files (or folders) that exist only when an answer says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Conditional {
+    pub when: When,
+    /// Relative to the template's root, `/`-separated.
+    pub files: &'static [&'static str],
+}
 
+/// When [`Conditional`] files exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// The answer is this choice, or (for a list) holds it.
+    Selected(&'static str),
+    /// The list holds any choice at all.
+    AnySelected,
+}
+
+pub const REGIME: OptionSpec = OptionSpec {
+    key: "regime",
+    kind: Kind::Choice {
+        choices: Regime::NAMES,
+    },
+    default: Default::Str(Regime::DEFAULT.name()),
+    prompt: "Privacy regime",
+    help: "Which law the compliance docs and breach deadlines follow: HIPAA (US), GDPR (EU), \
+           nDSG (Switzerland), or all of them (strictest deadline wins).",
+    files: &[],
+};
+
+pub const TENANCY: OptionSpec = OptionSpec {
+    key: "tenancy",
+    kind: Kind::Choice {
+        choices: Tenancy::NAMES,
+    },
+    default: Default::Str(Tenancy::DEFAULT.name()),
+    prompt: "Tenancy",
+    help: "single: one clinic per database. multi: many clinics in one database, isolated by \
+           PostgreSQL row-level security.",
+    files: &[],
+};
+
+pub const MFA: OptionSpec = OptionSpec {
+    key: "mfa",
+    kind: Kind::Choice {
+        choices: Mfa::NAMES,
+    },
+    default: Default::Str(Mfa::DEFAULT.name()),
+    prompt: "Multi-factor authentication",
+    help: "totp: TOTP codes required for clinical roles (admin, clinician, staff). totp-all: \
+           required for every account, auditors included.",
+    files: &[],
+};
+
+pub const SESSION_IDLE_MINUTES: OptionSpec = OptionSpec {
+    key: "session_idle_minutes",
+    kind: Kind::Integer { min: 1, max: 60 },
+    default: Default::Int(15),
+    prompt: "Idle session timeout (minutes)",
+    help: "A session unused this long ends on the server (HIPAA 164.312(a)(2)(iii) automatic \
+           logoff).",
+    files: &[],
+};
+
+pub const SESSION_ABSOLUTE_HOURS: OptionSpec = OptionSpec {
+    key: "session_absolute_hours",
+    kind: Kind::Integer { min: 1, max: 24 },
+    default: Default::Int(8),
+    prompt: "Absolute session lifetime (hours)",
+    help: "A session ends this long after login, however active it is.",
+    files: &[],
+};
+
+pub const MODULES: OptionSpec = OptionSpec {
+    key: "modules",
+    kind: Kind::MultiChoice {
+        choices: Module::NAMES,
+        required: &[Module::Patients.name()],
+    },
+    default: Default::List(Module::NAMES),
+    prompt: "Clinical modules",
+    help: "Which record types the service manages. patients is required: encounters, \
+           appointments and notes belong to a patient. notes are clinician-only.",
+    // Patients are the record every module refers to, so they are always generated.
+    files: &[
+        module_files(
+            Module::Encounters,
+            &[
+                "migrations/0101_encounters.sql",
+                "src/models/encounter.rs",
+                "src/routes/encounters.rs",
+                "tests/service/encounters.rs",
+            ],
+        ),
+        module_files(
+            Module::Appointments,
+            &[
+                "migrations/0102_appointments.sql",
+                "src/models/appointment.rs",
+                "src/routes/appointments.rs",
+                "tests/service/appointments.rs",
+            ],
+        ),
+        module_files(
+            Module::Notes,
+            &[
+                "migrations/0103_notes.sql",
+                "src/models/note.rs",
+                "src/routes/notes.rs",
+                "tests/service/notes.rs",
+            ],
+        ),
+    ],
+};
+
+pub const TLS: OptionSpec = OptionSpec {
+    key: "tls",
+    kind: Kind::Choice {
+        choices: Tls::NAMES,
+    },
+    default: Default::Str(Tls::DEFAULT.name()),
+    prompt: "TLS termination",
+    help: "rustls: the service terminates TLS 1.3 itself. proxy: a TLS proxy in front; the \
+           service sends HSTS and refuses plain HTTP in production unless told it is behind \
+           the proxy.",
+    // The in-process listener and its tests; a `tls = proxy` project has neither.
+    files: &[Conditional {
+        when: When::Selected(Tls::Rustls.name()),
+        files: &["src/tls.rs", "tests/service/tls.rs"],
+    }],
+};
+
+pub const KEY_PROVIDER: OptionSpec = OptionSpec {
+    key: "key_provider",
+    kind: Kind::Choice {
+        choices: KeyProvider::NAMES,
+    },
+    default: Default::Str(KeyProvider::DEFAULT.name()),
+    prompt: "Key-encryption key provider",
+    help: "file: the key-encryption key lives in a 0600 file outside the repository. env: \
+           base64 from an environment variable (for secret managers that inject env).",
+    files: &[],
+};
+
+pub const AI_TOOLS: OptionSpec = OptionSpec {
+    key: "ai_tools",
+    kind: Kind::MultiChoice {
+        choices: AiTool::NAMES,
+        required: &[],
+    },
+    default: Default::List(AiTool::NAMES),
+    prompt: "AI coding tools to fence off from secrets and real data",
+    help: "Each selected tool gets its deny-list and agent rules. Defense in depth: the real \
+           protection is that no real PHI is ever in the workspace.",
+    files: &[
+        // AGENTS.md speaks to every agent (Codex reads nothing else).
+        Conditional {
+            when: When::AnySelected,
+            files: &["AGENTS.md"],
+        },
+        ai_tool_files(AiTool::Cursor, &[".cursorignore"]),
+        ai_tool_files(AiTool::Claude, &[".claude", "CLAUDE.md"]),
+        ai_tool_files(
+            AiTool::Copilot,
+            &[
+                ".github/copilot-instructions.md",
+                "docs/copilot-content-exclusion.md",
+            ],
+        ),
+        ai_tool_files(AiTool::Aider, &[".aiderignore"]),
+        ai_tool_files(
+            AiTool::Gemini,
+            &[".geminiignore", "GEMINI.md", ".aiexclude"],
+        ),
+        ai_tool_files(AiTool::Jetbrains, &[".aiignore"]),
+        ai_tool_files(AiTool::Windsurf, &[".codeiumignore"]),
+        ai_tool_files(AiTool::Continue, &[".continueignore"]),
+        ai_tool_files(AiTool::Zed, &[".zed"]),
+    ],
+};
+
+pub const DATA_RESIDENCY: OptionSpec = OptionSpec {
+    key: "data_residency",
+    kind: Kind::Text {
+        pattern: "^[a-z]{2}(-[a-z0-9]{1,8})?$",
+        expected: "a region label such as ch, eu, us or eu-west",
+        validate: is_region_label,
+    },
+    default: Default::Str("ch"),
+    prompt: "Data residency region",
+    help: "Region label where patient data must stay, e.g. ch, eu, us, eu-west. Outbound \
+           vendors outside it are refused.",
+    files: &[],
+};
+
+const fn module_files(module: Module, files: &'static [&'static str]) -> Conditional {
+    Conditional {
+        when: When::Selected(module.name()),
+        files,
+    }
+}
+
+const fn ai_tool_files(tool: AiTool, files: &'static [&'static str]) -> Conditional {
+    Conditional {
+        when: When::Selected(tool.name()),
+        files,
+    }
+}
+
+/// Every option, in the order prompts, `--set` help and answers files list them.
 pub const OPTIONS: &[OptionSpec] = &[
-    OptionSpec {
-        key: "regime",
-        kind: Kind::Choice {
-            choices: &["hipaa", "gdpr", "ndsg", "all"],
-        },
-        default: Default::Str("all"),
-        prompt: "Privacy regime",
-        help: "Which law the compliance docs and breach deadlines follow: HIPAA (US), GDPR (EU), \
-               nDSG (Switzerland), or all of them (strictest deadline wins).",
-    },
-    OptionSpec {
-        key: "tenancy",
-        kind: Kind::Choice {
-            choices: &["single", "multi"],
-        },
-        default: Default::Str("multi"),
-        prompt: "Tenancy",
-        help: "single: one clinic per database. multi: many clinics in one database, isolated by \
-               PostgreSQL row-level security.",
-    },
-    OptionSpec {
-        key: "mfa",
-        kind: Kind::Choice {
-            choices: &["totp", "totp-all"],
-        },
-        default: Default::Str("totp"),
-        prompt: "Multi-factor authentication",
-        help: "totp: TOTP codes required for clinical roles (admin, clinician, staff). totp-all: \
-               required for every account, auditors included.",
-    },
-    OptionSpec {
-        key: "session_idle_minutes",
-        kind: Kind::Integer { min: 1, max: 60 },
-        default: Default::Int(15),
-        prompt: "Idle session timeout (minutes)",
-        help: "A session unused this long ends on the server (HIPAA 164.312(a)(2)(iii) automatic \
-               logoff).",
-    },
-    OptionSpec {
-        key: "session_absolute_hours",
-        kind: Kind::Integer { min: 1, max: 24 },
-        default: Default::Int(8),
-        prompt: "Absolute session lifetime (hours)",
-        help: "A session ends this long after login, however active it is.",
-    },
-    OptionSpec {
-        key: "modules",
-        kind: Kind::MultiChoice {
-            choices: MODULES,
-            required: &["patients"],
-        },
-        default: Default::List(MODULES),
-        prompt: "Clinical modules",
-        help: "Which record types the service manages. patients is required: encounters, \
-               appointments and notes belong to a patient. notes are clinician-only.",
-    },
-    OptionSpec {
-        key: "tls",
-        kind: Kind::Choice {
-            choices: &["rustls", "proxy"],
-        },
-        default: Default::Str("rustls"),
-        prompt: "TLS termination",
-        help: "rustls: the service terminates TLS 1.3 itself. proxy: a TLS proxy in front; the \
-               service sends HSTS and refuses plain HTTP in production unless told it is behind \
-               the proxy.",
-    },
-    OptionSpec {
-        key: "key_provider",
-        kind: Kind::Choice {
-            choices: &["file", "env"],
-        },
-        default: Default::Str("file"),
-        prompt: "Key-encryption key provider",
-        help: "file: the key-encryption key lives in a 0600 file outside the repository. env: \
-               base64 from an environment variable (for secret managers that inject env).",
-    },
-    OptionSpec {
-        key: "ai_tools",
-        kind: Kind::MultiChoice {
-            choices: AI_TOOLS,
-            required: &[],
-        },
-        default: Default::List(AI_TOOLS),
-        prompt: "AI coding tools to fence off from secrets and real data",
-        help: "Each selected tool gets its deny-list and agent rules. Defense in depth: the real \
-               protection is that no real PHI is ever in the workspace.",
-    },
-    OptionSpec {
-        key: "data_residency",
-        kind: Kind::Text {
-            pattern: "^[a-z]{2}(-[a-z0-9]{1,8})?$",
-            expected: "a region label such as ch, eu, us or eu-west",
-            validate: is_region_label,
-        },
-        default: Default::Str("ch"),
-        prompt: "Data residency region",
-        help: "Region label where patient data must stay, e.g. ch, eu, us, eu-west. Outbound \
-               vendors outside it are refused.",
-    },
+    REGIME,
+    TENANCY,
+    MFA,
+    SESSION_IDLE_MINUTES,
+    SESSION_ABSOLUTE_HOURS,
+    MODULES,
+    TLS,
+    KEY_PROVIDER,
+    AI_TOOLS,
+    DATA_RESIDENCY,
 ];
 
 /// Looks an option up by key.
@@ -201,6 +313,9 @@ fn is_region_label(label: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -211,28 +326,32 @@ mod tests {
         assert_eq!(keys.len(), OPTIONS.len());
     }
 
+    const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/service");
+
+    fn cargo_generate_toml() -> toml::Table {
+        let path = format!("{TEMPLATE}/cargo-generate.toml");
+        std::fs::read_to_string(path).unwrap().parse().unwrap()
+    }
+
+    fn strings(value: &toml::Value) -> Vec<String> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The template's cargo-generate placeholders are the same options, so plain
     /// `cargo generate` users get the same choices and secure defaults.
     #[test]
     fn cargo_generate_placeholders_match_the_option_table() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/templates/service/cargo-generate.toml"
-        );
-        let config: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+        let config = cargo_generate_toml();
         let placeholders = config["placeholders"].as_table().unwrap();
         let keys: Vec<&str> = placeholders.keys().map(String::as_str).collect();
         let table_keys: Vec<&str> = OPTIONS.iter().map(|o| o.key).collect();
         assert_eq!(keys, table_keys, "same options, same order");
 
-        let strings = |value: &toml::Value| -> Vec<String> {
-            value
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_owned())
-                .collect()
-        };
         for option in OPTIONS {
             let placeholder = placeholders[option.key].as_table().unwrap();
             let kind = placeholder["type"].as_str().unwrap();
@@ -264,6 +383,73 @@ mod tests {
                 Default::List(items) => toml::Value::from(items.to_vec()),
             };
             assert_eq!(placeholder["default"], default, "{key}");
+        }
+    }
+
+    /// The rhai condition under which cargo-generate leaves a declaration's files out.
+    fn left_out_when(option: &OptionSpec, when: When) -> String {
+        let key = option.key;
+        match (option.kind, when) {
+            (Kind::MultiChoice { .. }, When::Selected(choice)) => {
+                format!("!(\"{choice}\" in {key})")
+            }
+            (Kind::MultiChoice { .. }, When::AnySelected) => format!("{key}.len() == 0"),
+            (_, When::Selected(choice)) => format!("{key} != \"{choice}\""),
+            (_, When::AnySelected) => panic!("{key}: only a list can hold any choice"),
+        }
+    }
+
+    /// The template's `[conditional]` sections leave out exactly the files each option
+    /// declares, under the answers it declares them for: `medforge check` reads the
+    /// declarations (the AI tools' files), cargo-generate the sections.
+    #[test]
+    fn cargo_generate_conditions_match_the_declared_files() {
+        type Conditions = BTreeMap<String, BTreeSet<String>>;
+        let config = cargo_generate_toml();
+        let template: Conditions = config["conditional"]
+            .as_table()
+            .unwrap()
+            .iter()
+            .map(|(condition, section)| {
+                let files = strings(&section["ignore"]);
+                (condition.clone(), files.into_iter().collect())
+            })
+            .collect();
+        let mut declared = Conditions::new();
+        for option in OPTIONS {
+            for conditional in option.files {
+                let files = declared
+                    .entry(left_out_when(option, conditional.when))
+                    .or_default();
+                files.extend(conditional.files.iter().map(|file| (*file).to_owned()));
+            }
+        }
+        assert_eq!(
+            template, declared,
+            "templates/service/cargo-generate.toml [conditional] against the option table"
+        );
+    }
+
+    #[test]
+    fn declared_files_name_a_choice_and_exist_in_the_template() {
+        for option in OPTIONS {
+            let choices = match option.kind {
+                Kind::Choice { choices } | Kind::MultiChoice { choices, .. } => choices,
+                _ => &[],
+            };
+            for conditional in option.files {
+                if let When::Selected(choice) = conditional.when {
+                    assert!(choices.contains(&choice), "{}: {choice}", option.key);
+                }
+                for file in conditional.files {
+                    let path = Path::new(TEMPLATE).join(file);
+                    assert!(
+                        path.exists(),
+                        "{}: {file} is not in the template",
+                        option.key
+                    );
+                }
+            }
         }
     }
 

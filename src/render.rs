@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 
-use crate::answers::{Answers, Value};
+use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::fs::{self, write_file};
 use crate::inventory;
@@ -31,11 +31,7 @@ pub fn project(
     lockfile::sort_file(&rendered.join("Cargo.lock"))?;
     vendor_guardrails(&rendered)?;
     append_clippy_bans(&rendered)?;
-    let residency = answers
-        .get("data_residency")
-        .map(Value::to_flag_text)
-        .unwrap_or_default();
-    inventory::fill_file(&rendered, &residency)?;
+    inventory::fill_file(&rendered, &answers.policy().data_residency)?;
     mark_executables(&rendered)?;
     Ok(rendered)
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::check::{CheckReport, RULES};
+use crate::check::{self, CheckReport};
 
 pub const SARIF_VERSION: &str = "2.1.0";
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -99,8 +99,7 @@ struct Region {
 
 /// The report as a SARIF 2.1.0 log (JSON).
 pub fn to_sarif(report: &CheckReport) -> serde_json::Value {
-    let rules = RULES
-        .iter()
+    let rules = check::rules()
         .map(|rule| ReportingDescriptor {
             id: rule.id,
             short_description: Message {
@@ -117,8 +116,7 @@ pub fn to_sarif(report: &CheckReport) -> serde_json::Value {
         .iter()
         .map(|finding| SarifResult {
             rule_id: finding.rule,
-            rule_index: RULES
-                .iter()
+            rule_index: check::rules()
                 .position(|r| r.id == finding.rule)
                 .expect("every finding belongs to a rule"),
             level: "error",

@@ -37,7 +37,7 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::answers::{Answers, Value};
+use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::fs::{self, read_optional, write_atomic};
 use crate::inventory::{self, INVENTORY_FILE};
@@ -662,14 +662,10 @@ fn refresh_inventory(project: &Path, answers: &Answers, plan: &mut Vec<Planned>)
             sources.push((path, String::from_utf8_lossy(&text).into_owned()));
         }
     }
-    let residency = answers
-        .get("data_residency")
-        .map(Value::to_flag_text)
-        .unwrap_or_default();
     let Some(filled) = inventory::fill(
         &String::from_utf8_lossy(&doc),
         &Schema::from_sources(sources),
-        &residency,
+        &answers.policy().data_residency,
     ) else {
         return Ok(());
     };

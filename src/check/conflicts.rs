@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Finding, Rule};
+use super::{Context, Family, Finding, Rule};
 use crate::error::{Error, Result};
 use crate::fs::list_files_except;
 use crate::merge;
@@ -17,6 +17,11 @@ pub const RULE: Rule = Rule {
            gets `<<<<<<<` / `=======` / `>>>>>>>` markers and update exits 3. Until each \
            conflict is resolved the file holds both versions of the lines (or fails to \
            build), so a control may be half in place.",
+};
+
+pub const FAMILY: Family = Family {
+    rules: &[RULE],
+    check: |ctx: &Context| check(ctx.project),
 };
 
 /// Folders never scanned: version control, build output, and `.medforge/` (its `base/` is

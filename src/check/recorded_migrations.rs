@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{Finding, Rule};
+use super::{Context, Family, Finding, Rule};
 use crate::error::Result;
 use crate::fs::read_optional;
 use crate::record::{self, MIGRATION_SUMS_FILE, RECORD_DIR};
@@ -18,6 +18,11 @@ pub const RULE: Rule = Rule {
            migrate once its file changed or is gone, and a database built from the changed \
            file differs from one that applied the original. Put schema changes in a new \
            migration after the highest one.",
+};
+
+pub const FAMILY: Family = Family {
+    rules: &[RULE],
+    check: |ctx: &Context| check(ctx.project),
 };
 
 /// A finding for each recorded migration that changed or is gone; none without a list.

@@ -1,16 +1,82 @@
 //! Reading the project's Rust sources with syn: raw extractors, banned macros and lint
-//! bypasses in `src/` (outside test code), and the policy constants of `src/config.rs`.
+//! bypasses in `src/` (outside test code), the PHI leak patterns of [`super::leaks`], and
+//! files that do not parse. Also the pieces the other source checks share: the clippy
+//! bans, `use` aliases, and what counts as test code.
 //!
 //! What is banned comes from the guardrails' clippy bans (`guardrails/clippy-bans.toml`),
 //! the same list clippy enforces in the project: `check` finds the uses even where clippy
 //! is not run, or was told to look away.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
-use super::{Finding, leaks, rule};
+use super::{Context, Family, Finding, Rule, leaks};
+use crate::error::Result;
+use crate::fs::{list_files_under, read_optional_text};
+use crate::template;
+
+pub const NO_RAW_EXTRACTORS: Rule = Rule {
+    id: "no-raw-extractors",
+    title: "No raw axum Path or Query extractors in src/",
+    help: "Raw extractors accept any type, PHI included, from the URL: use \
+           phi_guard::SafePath and SafeQuery, which only accept UrlSafe types.",
+};
+
+pub const NO_BANNED_MACROS: Rule = Rule {
+    id: "no-banned-macros",
+    title: "No println!, eprintln!, print!, eprint! or dbg! in src/",
+    help: "They write outside the structured, PHI-free logs. Test code may use them.",
+};
+
+pub const NO_LINT_BYPASS: Rule = Rule {
+    id: "no-lint-bypass",
+    title: "No allow or expect of the guardrail lints in src/",
+    help: "#[allow(clippy::disallowed_types)] and friends switch the bans off; only the \
+           vendored guardrails may wrap the raw extractors.",
+};
+
+pub const SOURCES_PARSE: Rule = Rule {
+    id: "sources-parse",
+    title: "Every Rust file in src/ parses, so it can be checked",
+    help: "A file medforge cannot parse cannot be verified.",
+};
+
+pub const FAMILY: Family = Family {
+    rules: &[
+        NO_RAW_EXTRACTORS,
+        NO_BANNED_MACROS,
+        NO_LINT_BYPASS,
+        leaks::RULE,
+        SOURCES_PARSE,
+    ],
+    check,
+};
+
+fn check(ctx: &Context) -> Result<Vec<Finding>> {
+    let bans = Bans::from_clippy_toml(template::guardrail_clippy_bans());
+    let mut findings = Vec::new();
+    for (file, text) in rust_sources(ctx.project)? {
+        findings.extend(scan(&file, &text, &bans));
+    }
+    Ok(findings)
+}
+
+/// The Rust files of the project's `src/`, with their text.
+pub fn rust_sources(project: &Path) -> Result<Vec<(String, String)>> {
+    let mut sources = Vec::new();
+    for file in list_files_under(project, "src")? {
+        if !file.ends_with(".rs") {
+            continue;
+        }
+        if let Some(text) = read_optional_text(&project.join(&file))? {
+            sources.push((file, text));
+        }
+    }
+    Ok(sources)
+}
 
 /// The clippy bans, as paths.
 #[derive(Debug, Clone, Default)]
@@ -55,32 +121,6 @@ impl Bans {
     }
 }
 
-/// Crates (and modules) that send requests out. PHI may leave the service only through
-/// its egress client (SPEC 4.2.9), so they may be named in `src/egress/` only.
-const HTTP_CLIENTS: &[&[&str]] = &[
-    &["reqwest"],
-    &["ureq"],
-    &["isahc"],
-    &["surf"],
-    &["attohttpc"],
-    &["awc"],
-    &["hyper", "client"],
-    &["hyper_util", "client"],
-];
-
-/// Where the egress client lives: the one place an HTTP client may be used.
-pub const EGRESS_DIR: &str = "src/egress/";
-
-/// The HTTP client a path names, if any (`reqwest::Client` names `reqwest`).
-fn http_client(segments: &[String]) -> Option<String> {
-    HTTP_CLIENTS
-        .iter()
-        .find(|client| {
-            client.len() <= segments.len() && client.iter().zip(segments).all(|(c, s)| c == s)
-        })
-        .map(|client| client.join("::"))
-}
-
 /// Lints whose `allow` or `expect` switches the bans off.
 const BYPASSED_LINTS: &[&str] = &[
     "disallowed_types",
@@ -98,7 +138,7 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
         Ok(file) => file,
         Err(e) => {
             return vec![Finding::at(
-                rule::SOURCES_PARSE,
+                SOURCES_PARSE.id,
                 path,
                 e.span().start().line,
                 format!(
@@ -113,7 +153,6 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
         path,
         bans,
         aliases: &aliases,
-        egress: path.starts_with(EGRESS_DIR),
         findings: Vec::new(),
     };
     scan.visit_file(&file);
@@ -210,8 +249,6 @@ struct Scan<'a> {
     path: &'a str,
     bans: &'a Bans,
     aliases: &'a Aliases,
-    /// Whether this file is part of the egress client.
-    egress: bool,
     findings: Vec<Finding>,
 }
 
@@ -235,29 +272,14 @@ impl Scan<'_> {
                 "uses `{banned}`, a raw extractor that accepts PHI from the URL; use {safe}, \
                  which only accepts UrlSafe types"
             );
-            self.report(rule::NO_RAW_EXTRACTORS, span, message);
-        }
-    }
-
-    /// An HTTP client named outside the egress client.
-    fn outbound(&mut self, segments: &[String], span: Span) {
-        if self.egress {
-            return;
-        }
-        if let Some(client) = http_client(segments) {
-            let message = format!(
-                "uses `{client}`, an HTTP client outside {EGRESS_DIR}: PHI may leave only \
-                 through the egress client (state.egress), which sends to the vendors of \
-                 compliance/vendors.toml and audits every attempt"
-            );
-            self.report(rule::EGRESS_ONLY, span, message);
+            self.report(NO_RAW_EXTRACTORS.id, span, message);
         }
     }
 
     fn banned_macro(&mut self, name: &str, span: Span) {
         if self.bans.bans_macro(name) {
             self.report(
-                rule::NO_BANNED_MACROS,
+                NO_BANNED_MACROS.id,
                 span,
                 format!(
                     "`{name}!` writes outside the structured, PHI-free logs; log opaque ids with \
@@ -328,7 +350,7 @@ impl Scan<'_> {
                          PHI from the URL; import what you need by name, and use \
                          phi_guard::SafePath / SafeQuery"
                     );
-                    self.report(rule::NO_RAW_EXTRACTORS, glob.star_token.span, message);
+                    self.report(NO_RAW_EXTRACTORS.id, glob.star_token.span, message);
                 }
             }
             syn::UseTree::Path(_) | syn::UseTree::Group(_) => {}
@@ -395,6 +417,7 @@ pub fn is_test(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// `visit_*` methods that skip test-only items, so only shipped code is checked.
 macro_rules! skip_tests {
     ($($method:ident: $ty:ty => $walk:path;)*) => {
         $(
@@ -406,6 +429,7 @@ macro_rules! skip_tests {
         )*
     };
 }
+pub(super) use skip_tests;
 
 impl<'ast> Visit<'ast> for Scan<'_> {
     skip_tests! {
@@ -431,23 +455,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
         use_leaves(&mut Vec::new(), &node.tree, &mut |prefix, leaf| {
             self.use_leaf(prefix, leaf);
         });
-        // One finding per `use` of an HTTP client, however many names it brings in.
-        let mut segments = Vec::new();
-        let mut tree = &node.tree;
-        while let syn::UseTree::Path(path) = tree {
-            segments.push(path.ident.to_string());
-            tree = &path.tree;
-        }
-        if let syn::UseTree::Name(name) = tree {
-            segments.push(name.ident.to_string());
-        }
-        let segments = self.aliases.resolve(&segments);
-        let span = match &node.tree {
-            syn::UseTree::Path(path) => path.ident.span(),
-            syn::UseTree::Name(name) => name.ident.span(),
-            _ => return,
-        };
-        self.outbound(&segments, span);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
@@ -458,8 +465,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
                 .last()
                 .map_or_else(Span::call_site, |s| s.ident.span());
             self.banned_type(&full.join("::"), span);
-            let first = path.segments.first().map_or(span, |s| s.ident.span());
-            self.outbound(&full, first);
         }
         visit::visit_path(self, path);
     }
@@ -488,7 +493,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
                     .last()
                     .map_or_else(Span::call_site, |s| s.ident.span());
                 self.report(
-                    rule::NO_LINT_BYPASS,
+                    NO_LINT_BYPASS.id,
                     span,
                     format!(
                         "allows `clippy::{lint}`, which switches off a PHI guardrail ban; remove \
@@ -500,54 +505,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
         }
         visit::visit_attribute(self, attr);
     }
-}
-
-/// A `const NAME: T = value;` of `src/config.rs`: its value as written and its line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Constant {
-    pub value: ConstValue,
-    pub line: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConstValue {
-    Int(u64),
-    /// A path such as `TlsTermination::Rustls`: its last segment.
-    Variant(String),
-    /// Anything else, as text.
-    Other(String),
-}
-
-/// Finds the top-level constant `name` in `text`; `None` when absent or unparsable.
-pub fn constant(text: &str, name: &str) -> Option<Constant> {
-    let file = syn::parse_file(text).ok()?;
-    file.items.iter().find_map(|item| match item {
-        syn::Item::Const(c) if c.ident == name => Some(Constant {
-            line: c.ident.span().start().line,
-            value: match &*c.expr {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(int),
-                    ..
-                }) => int
-                    .base10_parse()
-                    .map_or_else(|_| ConstValue::Other(int.to_string()), ConstValue::Int),
-                syn::Expr::Path(path) => ConstValue::Variant(
-                    path.path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default(),
-                ),
-                other => ConstValue::Other(quote_expr(other)),
-            },
-        }),
-        _ => None,
-    })
-}
-
-fn quote_expr(expr: &syn::Expr) -> String {
-    use quote::ToTokens;
-    expr.to_token_stream().to_string()
 }
 
 #[cfg(test)]
@@ -563,24 +520,6 @@ mod tests {
             .into_iter()
             .map(|f| (f.rule, f.line.unwrap_or(0)))
             .collect()
-    }
-
-    #[test]
-    fn http_clients_are_found_outside_the_egress_client_only() {
-        let source = "use reqwest::Client;\n\
-                      use hyper_util::client::legacy::Client as Legacy;\n\
-                      use hyper::body::Bytes;\n\
-                      fn f() { let _ = reqwest::get(\"https://example.org\"); }\n\
-                      #[cfg(test)]\nmod tests {\n    use ureq::Agent;\n}\n";
-        assert_eq!(
-            found(source),
-            [
-                (rule::EGRESS_ONLY, 1),
-                (rule::EGRESS_ONLY, 2),
-                (rule::EGRESS_ONLY, 4),
-            ]
-        );
-        assert!(scan("src/egress/mod.rs", source, &bans()).is_empty());
     }
 
     #[test]
@@ -604,10 +543,10 @@ mod tests {
                  use axum::extract::State;\n"
             ),
             [
-                (rule::NO_RAW_EXTRACTORS, 1),
-                (rule::NO_RAW_EXTRACTORS, 2),
-                (rule::NO_RAW_EXTRACTORS, 3),
-                (rule::NO_RAW_EXTRACTORS, 4),
+                (NO_RAW_EXTRACTORS.id, 1),
+                (NO_RAW_EXTRACTORS.id, 2),
+                (NO_RAW_EXTRACTORS.id, 3),
+                (NO_RAW_EXTRACTORS.id, 4),
             ]
         );
     }
@@ -628,14 +567,14 @@ mod tests {
                  fn h(_: ax::extract::Path<u32>, _: ex::State<u8>) {}\n"
             ),
             [
-                (rule::NO_RAW_EXTRACTORS, 4),
-                (rule::NO_RAW_EXTRACTORS, 4),
-                (rule::NO_RAW_EXTRACTORS, 5),
-                (rule::NO_RAW_EXTRACTORS, 6),
-                (rule::NO_BANNED_MACROS, 7),
-                (rule::NO_BANNED_MACROS, 8),
-                (rule::NO_BANNED_MACROS, 8),
-                (rule::NO_RAW_EXTRACTORS, 10),
+                (NO_RAW_EXTRACTORS.id, 4),
+                (NO_RAW_EXTRACTORS.id, 4),
+                (NO_RAW_EXTRACTORS.id, 5),
+                (NO_RAW_EXTRACTORS.id, 6),
+                (NO_BANNED_MACROS.id, 7),
+                (NO_BANNED_MACROS.id, 8),
+                (NO_BANNED_MACROS.id, 8),
+                (NO_RAW_EXTRACTORS.id, 10),
             ]
         );
     }
@@ -649,14 +588,14 @@ mod tests {
                  #[test]\nfn t() { dbg!(2); }\n"
             ),
             [
-                (rule::NO_BANNED_MACROS, 2),
-                (rule::NO_BANNED_MACROS, 3),
-                (rule::NO_BANNED_MACROS, 4),
+                (NO_BANNED_MACROS.id, 2),
+                (NO_BANNED_MACROS.id, 3),
+                (NO_BANNED_MACROS.id, 4),
             ]
         );
         assert_eq!(
             found("#[cfg(not(test))]\nfn f() { println!(\"x\"); }\n"),
-            [(rule::NO_BANNED_MACROS, 2)]
+            [(NO_BANNED_MACROS.id, 2)]
         );
     }
 
@@ -670,40 +609,15 @@ mod tests {
                  #[allow(dead_code)]\nfn h() {}\n"
             ),
             [
-                (rule::NO_LINT_BYPASS, 1),
-                (rule::NO_LINT_BYPASS, 2),
-                (rule::NO_LINT_BYPASS, 4),
+                (NO_LINT_BYPASS.id, 1),
+                (NO_LINT_BYPASS.id, 2),
+                (NO_LINT_BYPASS.id, 4),
             ]
         );
     }
 
     #[test]
     fn unparsable_files_are_reported() {
-        assert_eq!(found("fn f( {"), [(rule::SOURCES_PARSE, 1)]);
-    }
-
-    #[test]
-    fn config_constants_are_read_with_their_lines() {
-        let text = "//! c\npub const TLS_TERMINATION: TlsTermination = TlsTermination::Proxy;\n\
-                    pub const SESSION_IDLE_MINUTES: u64 = 15;\nconst X: u64 = 2 * 3;\n";
-        assert_eq!(
-            constant(text, "TLS_TERMINATION"),
-            Some(Constant {
-                value: ConstValue::Variant("Proxy".into()),
-                line: 2
-            })
-        );
-        assert_eq!(
-            constant(text, "SESSION_IDLE_MINUTES"),
-            Some(Constant {
-                value: ConstValue::Int(15),
-                line: 3
-            })
-        );
-        assert!(matches!(
-            constant(text, "X").unwrap().value,
-            ConstValue::Other(_)
-        ));
-        assert_eq!(constant(text, "MISSING"), None);
+        assert_eq!(found("fn f( {"), [(SOURCES_PARSE.id, 1)]);
     }
 }

@@ -4,10 +4,40 @@
 
 use serde::Deserialize;
 
-use super::{Finding, rule};
+use super::{Context, Family, Finding, Rule};
+use crate::error::Result;
+use crate::fs::read_optional_text;
+use crate::policy::Regime;
 
 /// The vendors that may receive PHI, with their agreements and regions.
 pub const VENDORS_FILE: &str = "compliance/vendors.toml";
+
+pub const VENDOR_AGREEMENTS: Rule = Rule {
+    id: "vendor-agreements",
+    title: "Every vendor in compliance/vendors.toml has a signed BAA/DPA",
+    help: "SPEC 4.2.9: PHI goes only to vendors with a signed agreement for the regime: a \
+           BAA for HIPAA, a DPA for the GDPR and the nDSG.",
+};
+
+pub const VENDOR_REGION: Rule = Rule {
+    id: "vendor-region",
+    title: "Every vendor processes data in a region allowed by data_residency",
+    help: "A vendor's region must be the data_residency region or a sub-region of it.",
+};
+
+pub const FAMILY: Family = Family {
+    rules: &[VENDOR_AGREEMENTS, VENDOR_REGION],
+    check,
+};
+
+fn check(ctx: &Context) -> Result<Vec<Finding>> {
+    let text = read_optional_text(&ctx.project.join(VENDORS_FILE))?;
+    Ok(findings(
+        text.as_deref(),
+        ctx.policy.regime,
+        &ctx.policy.data_residency,
+    ))
+}
 
 #[derive(Debug, Deserialize)]
 struct VendorsFile {
@@ -38,19 +68,19 @@ const DPA: Agreement = Agreement {
     what: "data processing agreement (GDPR Art. 28, nDSG Art. 9)",
 };
 
-fn required(regime: &str) -> Vec<Agreement> {
+fn required(regime: Regime) -> Vec<Agreement> {
     match regime {
-        "hipaa" => vec![BAA],
-        "gdpr" | "ndsg" => vec![DPA],
-        _ => vec![BAA, DPA],
+        Regime::Hipaa => vec![BAA],
+        Regime::Gdpr | Regime::Ndsg => vec![DPA],
+        Regime::All => vec![BAA, DPA],
     }
 }
 
 /// Checks the text of `compliance/vendors.toml` (`None`: the file is missing).
-pub fn check(text: Option<&str>, regime: &str, data_residency: &str) -> Vec<Finding> {
+fn findings(text: Option<&str>, regime: Regime, data_residency: &str) -> Vec<Finding> {
     let Some(text) = text else {
         return vec![Finding::in_file(
-            rule::VENDOR_AGREEMENTS,
+            VENDOR_AGREEMENTS.id,
             VENDORS_FILE,
             format!(
                 "is missing: it lists the only vendors that may receive PHI; restore it from \
@@ -63,7 +93,7 @@ pub fn check(text: Option<&str>, regime: &str, data_residency: &str) -> Vec<Find
         Err(e) => {
             let line = e.span().map_or(1, |span| line_of(text, span.start));
             return vec![Finding::at(
-                rule::VENDOR_AGREEMENTS,
+                VENDOR_AGREEMENTS.id,
                 VENDORS_FILE,
                 line,
                 format!(
@@ -80,7 +110,7 @@ pub fn check(text: Option<&str>, regime: &str, data_residency: &str) -> Vec<Find
         let vendor = spanned.get_ref();
         let Some(name) = vendor.name.as_deref().filter(|n| !n.trim().is_empty()) else {
             findings.push(Finding::at(
-                rule::VENDOR_AGREEMENTS,
+                VENDOR_AGREEMENTS.id,
                 VENDORS_FILE,
                 line,
                 "a [[vendor]] has no `name`; name every vendor that receives PHI".to_owned(),
@@ -94,21 +124,23 @@ pub fn check(text: Option<&str>, regime: &str, data_residency: &str) -> Vec<Find
             };
             if !value.is_some_and(is_signing_date) {
                 findings.push(Finding::at(
-                    rule::VENDOR_AGREEMENTS,
+                    VENDOR_AGREEMENTS.id,
                     VENDORS_FILE,
                     line,
                     format!(
-                        "vendor `{name}` has no signed {} (regime `{regime}`): add `{} = \
+                        "vendor `{name}` has no signed {} (regime `{}`): add `{} = \
                          YYYY-MM-DD` once it is signed, and until then remove the vendor so no \
                          PHI goes there",
-                        agreement.what, agreement.key
+                        agreement.what,
+                        regime.name(),
+                        agreement.key
                     ),
                 ));
             }
         }
         match vendor.region.as_deref() {
             None => findings.push(Finding::at(
-                rule::VENDOR_REGION,
+                VENDOR_REGION.id,
                 VENDORS_FILE,
                 line,
                 format!(
@@ -118,7 +150,7 @@ pub fn check(text: Option<&str>, regime: &str, data_residency: &str) -> Vec<Find
             )),
             Some(region) if !region_allowed(region, data_residency) => {
                 findings.push(Finding::at(
-                    rule::VENDOR_REGION,
+                    VENDOR_REGION.id,
                     VENDORS_FILE,
                     line,
                     format!(
@@ -171,6 +203,14 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn regime(name: &str) -> Regime {
+        <Regime as crate::policy::Choice>::from_name(name).unwrap()
+    }
+
+    fn check(text: Option<&str>, regime_name: &str, data_residency: &str) -> Vec<Finding> {
+        findings(text, regime(regime_name), data_residency)
+    }
+
     fn rules(text: &str, regime: &str) -> Vec<(&'static str, usize)> {
         check(Some(text), regime, "ch")
             .into_iter()
@@ -188,8 +228,8 @@ mod tests {
         let dpa_only = "\n[[vendor]]\nname = \"A\"\nregion = \"ch\"\ndpa = 2025-01-31\n";
         assert!(rules(dpa_only, "gdpr").is_empty());
         assert!(rules(dpa_only, "ndsg").is_empty());
-        assert_eq!(rules(dpa_only, "hipaa"), [(rule::VENDOR_AGREEMENTS, 2)]);
-        assert_eq!(rules(dpa_only, "all"), [(rule::VENDOR_AGREEMENTS, 2)]);
+        assert_eq!(rules(dpa_only, "hipaa"), [(VENDOR_AGREEMENTS.id, 2)]);
+        assert_eq!(rules(dpa_only, "all"), [(VENDOR_AGREEMENTS.id, 2)]);
         let both = "[[vendor]]\nname = \"A\"\nregion = \"ch-zh\"\nbaa = \"2025-01-31\"\ndpa = 2025-01-31\n";
         assert!(rules(both, "all").is_empty());
         let unsigned = "[[vendor]]\nname = \"A\"\nregion = \"ch\"\nbaa = \"pending\"\ndpa = true\n";
@@ -202,7 +242,7 @@ mod tests {
                     [[vendor]]\nname = \"B\"\nbaa = 2025-01-31\ndpa = 2025-01-31\n";
         assert_eq!(
             rules(text, "all"),
-            [(rule::VENDOR_REGION, 1), (rule::VENDOR_REGION, 7)]
+            [(VENDOR_REGION.id, 1), (VENDOR_REGION.id, 7)]
         );
         assert!(region_allowed("eu-west", "eu"));
         assert!(!region_allowed("eu", "eu-west"));
@@ -211,14 +251,11 @@ mod tests {
 
     #[test]
     fn a_missing_or_broken_file_is_reported() {
-        assert_eq!(check(None, "all", "ch")[0].rule, rule::VENDOR_AGREEMENTS);
-        assert_eq!(
-            rules("\n[[vendor]\n", "all"),
-            [(rule::VENDOR_AGREEMENTS, 2)]
-        );
+        assert_eq!(check(None, "all", "ch")[0].rule, VENDOR_AGREEMENTS.id);
+        assert_eq!(rules("\n[[vendor]\n", "all"), [(VENDOR_AGREEMENTS.id, 2)]);
         assert_eq!(
             rules("[[vendor]]\nregion = \"ch\"\n", "gdpr"),
-            [(rule::VENDOR_AGREEMENTS, 1)]
+            [(VENDOR_AGREEMENTS.id, 1)]
         );
     }
 }
