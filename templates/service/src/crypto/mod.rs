@@ -20,7 +20,8 @@
 //!   800-57 Part 1: keys are destroyed once no longer needed), so a crash dump or a
 //!   reused allocation shows no key of a clinic whose keys were evicted.
 //!
-//! [`keyring`] loads (and creates) the keys of a clinic, [`rotation`] re-wraps them under
+//! [`key_provider`] reads the KEK where the project was generated to find it, [`keyring`]
+//! loads (and creates) the keys of a clinic, [`rotation`] re-wraps them under
 //! a new KEK without downtime (`rotate-keys`).
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ use uuid::Uuid;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 pub mod kek;
+pub mod key_provider;
 pub mod keyring;
 pub mod rotation;
 
