@@ -10,6 +10,7 @@ extern crate {{crate_name}} as service;
 mod support;
 
 mod access;
+mod accounts;
 {%- if modules contains "appointments" %}
 mod appointments;
 {%- endif %}

@@ -16,6 +16,8 @@
     reason = "each test module uses a different part of the harness"
 )]
 
+pub mod account_api;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
