@@ -3,6 +3,9 @@
 //! The binary is a thin shell over this library: [`generate::new_project`] takes a
 //! [`generate::NewArgs`], so the CLI and the tests drive the same path.
 
+// No `unsafe` here: the binary's one use (src/main.rs) is all there is.
+#![forbid(unsafe_code)]
+
 pub mod answers;
 pub mod check;
 pub mod cli;

@@ -135,12 +135,13 @@ fn append_clippy_bans(project: &Path) -> Result<()> {
     write_file(&path, config.as_bytes())
 }
 
-/// Lets cargo-generate run where no user name is set (`env -i`, minimal CI images): it
-/// refuses to render without one, though medforge's templates never use it.
+/// The environment variable to set, and its value, so cargo-generate runs where no user
+/// name is set (`env -i`, minimal CI images): it refuses to render without one, though
+/// medforge's templates never use it. `None` when a name it reads is set already.
 ///
-/// # Safety
-/// Changes the process environment: call it before any other thread starts.
-pub unsafe fn provide_author_fallback() {
+/// Setting it is the caller's part: changing the environment is sound only before any
+/// other thread starts, which only `main` knows.
+pub fn author_fallback() -> Option<(&'static str, &'static str)> {
     const NAMES: &[&str] = &[
         "CARGO_NAME",
         "GIT_AUTHOR_NAME",
@@ -149,10 +150,10 @@ pub unsafe fn provide_author_fallback() {
         "USERNAME",
         "NAME",
     ];
-    if NAMES.iter().all(|name| std::env::var_os(name).is_none()) {
-        // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
-        unsafe { std::env::set_var("CARGO_NAME", "medforge") };
-    }
+    NAMES
+        .iter()
+        .all(|name| std::env::var_os(name).is_none())
+        .then_some(("CARGO_NAME", "medforge"))
 }
 
 #[cfg(unix)]

@@ -1,12 +1,10 @@
 //! End-to-end runs of `medforge new` and `medforge options` as an agent would drive them:
 //! no TTY, flags only, JSON on stdout, exit codes per SPEC §3.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{code, entries, medforge, medforge_bin, stderr, stdout};
 use serde_json::Value;
-use support::{code, entries, medforge, medforge_bin, stderr, stdout};
 
 fn json(output: &std::process::Output) -> Value {
     serde_json::from_str(&stdout(output))
@@ -68,7 +66,7 @@ fn the_binary_needs_no_checkout() {
     // An installed medforge carries its templates: copy the binary away from the source tree.
     let install = tempfile::tempdir().unwrap();
     let bin = install.path().join("medforge");
-    std::fs::copy(support::BIN, &bin).unwrap();
+    std::fs::copy(crate::support::BIN, &bin).unwrap();
     let work = tempfile::tempdir().unwrap();
     let output = medforge_bin(&bin, work.path(), &["new", "demo", "--yes"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
@@ -572,7 +570,7 @@ const ALL_TOOLS: &[(&str, &str)] = &[
 
 /// medforge with only `bin` on PATH.
 fn medforge_with_path(cwd: &Path, bin: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(support::BIN)
+    std::process::Command::new(crate::support::BIN)
         .args(args)
         .current_dir(cwd)
         .env("PATH", bin)
@@ -782,7 +780,7 @@ mod terminal {
             use std::io::Read;
             let command = format!(
                 "stty cols 200 rows 50; exec {} {}",
-                support::BIN,
+                crate::support::BIN,
                 args.join(" ")
             );
             let mut child = std::process::Command::new("script")

@@ -1,8 +1,6 @@
 //! Running the real `medforge` binary the way a script or an AI agent would: no TTY on
 //! stdin, arguments only.
 
-#![allow(dead_code)] // each test crate uses its own part of the support module
-
 pub mod postgres;
 pub mod project;
 

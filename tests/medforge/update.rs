@@ -1,12 +1,10 @@
 //! `medforge update` end to end: the real binary merges a team's template changes (or a
 //! changed answer) into a real generated project three ways, keeping local edits.
 
-mod support;
-
 use std::path::Path;
 
-use support::project::{append, edit, git, json, read, snapshot, team_template, write};
-use support::{code, generate, medforge, stderr, stdout};
+use crate::support::project::{append, edit, git, json, read, snapshot, team_template, write};
+use crate::support::{code, generate, medforge, stderr, stdout};
 
 /// `medforge update` in `project` with `args`.
 fn update(project: &Path, args: &[&str]) -> std::process::Output {

@@ -4,14 +4,12 @@
 //! role's access revoked (a removed module, whose table and rows stay). sqlx-cli applies
 //! the `.sql` files directly, so the generated service is never built here.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::postgres::Cluster;
-use support::project::json;
-use support::{BIN, code, generate, medforge, stderr};
+use crate::support::postgres::Cluster;
+use crate::support::project::json;
+use crate::support::{BIN, code, generate, medforge, stderr};
 
 const DATABASE: &str = "clinic_dev";
 
@@ -108,7 +106,7 @@ fn adding_a_module_to_a_migrated_database_migrates_and_keeps_the_data() {
 
     // The project passes its own check, the recorded migrations included.
     let output = medforge(&project, &["check"]);
-    assert_eq!(code(&output), 0, "{}", support::stdout(&output));
+    assert_eq!(code(&output), 0, "{}", crate::support::stdout(&output));
 }
 
 #[test]

@@ -1,12 +1,10 @@
 //! The vendored guardrails hold in a real generated project: code that logs a patient's
 //! name, or puts a patient in a URL, does not build, and the error names PHI.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{generate, generated_target_dir, stderr};
+use crate::support::{generate, generated_target_dir, stderr};
 
 /// Adds `source` as a module of the generated service and runs `cargo build`.
 fn build_with(project: &Path, module: &str, source: &str) -> std::process::Output {

@@ -2,14 +2,13 @@
 //! configuration, stored in the repository's top-level `snapshots/`.
 //!
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
-//! snapshots` and read the diff); CI fails on any unreviewed change.
-
-mod support;
+//! medforge snapshots::` and read the diff); CI fails on any unreviewed change. The names
+//! are set here and the path is `snapshots/`, so neither depends on this module's place.
 
 use std::path::Path;
 
+use crate::support::generate;
 use medforge::fs::list_files;
-use support::generate;
 
 /// Files whose content every reviewer should see change.
 const KEY_FILES: &[&str] = &[

@@ -1,13 +1,11 @@
 //! `medforge check` end to end: a freshly generated project passes, and each control, once
 //! broken in a real generated project, is reported by the real binary with exit 4.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::project::{append, edit, json, read, write};
+use crate::support::{code, generate, medforge, stderr, stdout};
 use serde_json::Value;
-use support::project::{append, edit, json, read, write};
-use support::{code, generate, medforge, stderr, stdout};
 
 fn check(project: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["check"];

@@ -1,12 +1,10 @@
 //! The compliance docs of a generated project (SPEC 4.4): generated from the answers and
 //! the schema, with links that resolve and deadlines that follow the regime.
 
-mod support;
-
 use std::path::Path;
 
-use support::project::{edit, json, read, team_template, write};
-use support::{code, generate, medforge, stderr};
+use crate::support::project::{edit, json, read, team_template, write};
+use crate::support::{code, generate, medforge, stderr};
 
 /// `(table, column)` of every `COMMENT ON COLUMN t.c IS 'PHI: ...'` in `migrations/`,
 /// found the simple way: the statements the generated migrations write on one line.
@@ -263,7 +261,7 @@ fn risk_analysis_and_vendors_follow_the_answers() {
     assert!(example.starts_with("[[vendor]]"), "{example}");
     write(&project.join("compliance/vendors.toml"), &example);
     let output = medforge(&project, &["check"]);
-    assert_eq!(code(&output), 0, "{}", support::stdout(&output));
+    assert_eq!(code(&output), 0, "{}", crate::support::stdout(&output));
     edit(
         &project.join("compliance/vendors.toml"),
         "baa = ",

@@ -3,13 +3,11 @@
 //! in the configurations that change the most code. Every generated project shares one
 //! target directory, so the dependencies compile once.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::project::git;
-use support::{generate, generated_target_dir};
+use crate::support::project::git;
+use crate::support::{generate, generated_target_dir};
 
 /// Where the generated project's first commit stands, and what its `.ci/run` may find.
 #[derive(Clone, Copy)]
