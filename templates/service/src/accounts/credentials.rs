@@ -215,10 +215,14 @@ pub async fn complete_reset(
             .for_clinic(&mut tx, to_uuid(stored.clinic_id))
             .await?;
         let code = request.code.as_deref().unwrap_or_default();
-        if login::take_second_factor(&mut tx, &keys, &account, code, now)
-            .await?
-            .is_none()
-        {
+        let factor = login::take_second_factor(&mut tx, &keys, &account, code, now).await?;
+        if factor == Some(login::SecondFactor::RecoveryCode) {
+            // HIPAA 164.312(b): a recovery code spent is on the record.
+            let spent =
+                Event::new(AuditAction::UseRecoveryCode, Outcome::Success).on("users", on_account);
+            audit::record(&mut tx, &context, &[spent]).await?;
+        }
+        if factor.is_none() {
             let failed = Event::new(AuditAction::CompletePasswordReset, Outcome::Failure)
                 .on("users", on_account);
             audit::record(&mut tx, &context, &[failed]).await?;

@@ -36,6 +36,8 @@ pub struct Caller {
     pub session_id: uuid::Uuid,
     /// When this session's second factor was given, if it was.
     pub mfa_at: Option<DateTime<Utc>>,
+    /// When the request came: the session's new last use, written at [`Caller::commit`].
+    seen_at: DateTime<Utc>,
 }
 
 impl Caller {
@@ -124,8 +126,12 @@ impl Caller {
         }
     }
 
-    /// Commits the request's transaction, with the session's new idle deadline.
-    pub async fn commit(self) -> Result<(), ApiError> {
+    /// Commits the request's transaction, with the session's new idle deadline. The
+    /// session's row is written last, just before the commit, so a request holds no lock
+    /// on it while it waits for others: two admins changing each other's accounts wait
+    /// in turn instead of deadlocking on each other's sessions.
+    pub async fn commit(mut self) -> Result<(), ApiError> {
+        sessions::touch(&mut self.tx, self.session_id, self.seen_at).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -146,12 +152,6 @@ impl FromRequestParts<AppState> for Caller {
             authenticated.tx.commit().await?;
             return Err(ApiError::MfaRequired);
         }
-        sessions::touch(
-            &mut authenticated.tx,
-            authenticated.session.id,
-            state.clock.now(),
-        )
-        .await?;
         let keys = state
             .keyring
             .for_clinic(&mut authenticated.tx, to_uuid(authenticated.user.clinic_id))
@@ -160,6 +160,7 @@ impl FromRequestParts<AppState> for Caller {
             user: authenticated.user,
             session_id: authenticated.session.id,
             mfa_at: authenticated.session.mfa_at,
+            seen_at: state.clock.now(),
             keys,
             tx: authenticated.tx,
             audit: authenticated.audit,

@@ -1626,7 +1626,11 @@ async fn every_account_step_is_on_the_record() {
     .into_iter()
     .map(|action| (action, "users", user.clone()))
     .collect();
-    expected.push(("invite_user", "users", journey.invitation_id.clone()));
+    expected.push((
+        "invite_user",
+        "account_tokens",
+        journey.invitation_id.clone(),
+    ));
     expected.push((
         "revoke_session",
         "sessions",
