@@ -430,6 +430,27 @@ mod tests {
         );
     }
 
+    /// The secure defaults are the all-options project, which scripts/template-dev renders
+    /// for IDE work and the template's .sqlx data: they keep every declared file.
+    #[test]
+    fn the_defaults_keep_every_conditional_file() {
+        for option in OPTIONS {
+            for conditional in option.files {
+                let kept = match (option.default, conditional.when) {
+                    (Default::List(items), When::Selected(choice)) => items.contains(&choice),
+                    (Default::List(items), When::AnySelected) => !items.is_empty(),
+                    (Default::Str(value), When::Selected(choice)) => value == choice,
+                    _ => false,
+                };
+                assert!(
+                    kept,
+                    "{}: the default leaves out {:?}",
+                    option.key, conditional.files
+                );
+            }
+        }
+    }
+
     #[test]
     fn declared_files_name_a_choice_and_exist_in_the_template() {
         for option in OPTIONS {

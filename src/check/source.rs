@@ -417,8 +417,25 @@ pub fn is_test(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
-/// `visit_*` methods that skip test-only items, so only shipped code is checked.
+/// The `visit_*` methods of a [`Visit`] implementation that skip test-only items, so only
+/// shipped code is checked: `skip_tests!();` in the `impl`.
 macro_rules! skip_tests {
+    () => {
+        skip_tests! {
+            visit_item_mod: syn::ItemMod => visit::visit_item_mod;
+            visit_item_fn: syn::ItemFn => visit::visit_item_fn;
+            visit_item_impl: syn::ItemImpl => visit::visit_item_impl;
+            visit_item_const: syn::ItemConst => visit::visit_item_const;
+            visit_item_static: syn::ItemStatic => visit::visit_item_static;
+            visit_item_struct: syn::ItemStruct => visit::visit_item_struct;
+            visit_item_enum: syn::ItemEnum => visit::visit_item_enum;
+            visit_item_trait: syn::ItemTrait => visit::visit_item_trait;
+            visit_item_type: syn::ItemType => visit::visit_item_type;
+            visit_item_macro: syn::ItemMacro => visit::visit_item_macro;
+            visit_impl_item_fn: syn::ImplItemFn => visit::visit_impl_item_fn;
+            visit_trait_item_fn: syn::TraitItemFn => visit::visit_trait_item_fn;
+        }
+    };
     ($($method:ident: $ty:ty => $walk:path;)*) => {
         $(
             fn $method(&mut self, node: &'ast $ty) {
@@ -432,20 +449,7 @@ macro_rules! skip_tests {
 pub(super) use skip_tests;
 
 impl<'ast> Visit<'ast> for Scan<'_> {
-    skip_tests! {
-        visit_item_mod: syn::ItemMod => visit::visit_item_mod;
-        visit_item_fn: syn::ItemFn => visit::visit_item_fn;
-        visit_item_impl: syn::ItemImpl => visit::visit_item_impl;
-        visit_item_const: syn::ItemConst => visit::visit_item_const;
-        visit_item_static: syn::ItemStatic => visit::visit_item_static;
-        visit_item_struct: syn::ItemStruct => visit::visit_item_struct;
-        visit_item_enum: syn::ItemEnum => visit::visit_item_enum;
-        visit_item_trait: syn::ItemTrait => visit::visit_item_trait;
-        visit_item_type: syn::ItemType => visit::visit_item_type;
-        visit_item_macro: syn::ItemMacro => visit::visit_item_macro;
-        visit_impl_item_fn: syn::ImplItemFn => visit::visit_impl_item_fn;
-        visit_trait_item_fn: syn::TraitItemFn => visit::visit_trait_item_fn;
-    }
+    skip_tests!();
 
     fn visit_item_use(&mut self, node: &'ast syn::ItemUse) {
         if is_test(&node.attrs) {
