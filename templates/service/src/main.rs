@@ -1,4 +1,6 @@
-//! The `{{crate_name}}` binary: parses the command line and hands it to the library.
+//! The binary: parses the command line and hands it to the library. The library is named
+//! by the crate's name, which medforge fills in: the one templated line of `src/` outside
+//! `policy.rs` and the module lists.
 
 use std::process::ExitCode;
 

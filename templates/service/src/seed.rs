@@ -32,12 +32,17 @@ use crate::db::{self, Deployment};
 use crate::models::ClinicalRecords;
 use crate::models::ids::{ClinicId, to_uuid};
 use crate::models::patient::{NewPatient, Patients};
+use crate::policy::{TENANCY, Tenancy};
 
 /// The seed `seed` uses unless told otherwise.
 pub const DEFAULT_SEED: u64 = 20_240_101;
 
-/// The synthetic clinics: {% if tenancy == "single" %}one, as the database serves one clinic (tenancy = single){% else %}two, so development can try to cross between them (tenancy = multi){% endif %}.
-pub const CLINICS: &[&str] = &[{% if tenancy == "single" %}"Synthetic Clinic A"{% else %}"Synthetic Clinic A", "Synthetic Clinic B"{% endif %}];
+/// The synthetic clinics: two, so development can try to cross between them (tenancy =
+/// multi); one where the database serves one clinic (tenancy = single).
+pub const CLINICS: &[&str] = match TENANCY {
+    Tenancy::Multi => &["Synthetic Clinic A", "Synthetic Clinic B"],
+    Tenancy::Single => &["Synthetic Clinic A"],
+};
 
 /// What to seed.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::chain::StoredEvent;
 
 /// The system that observed the events (`AuditEvent.source.observer`).
-pub const OBSERVER: &str = "{{crate_name}}";
+pub const OBSERVER: &str = env!("CARGO_PKG_NAME");
 
 /// FHIR's `AuditEvent.action`: Create, Read, Update, Delete or Execute (logins, searches
 /// and every other operation).
@@ -118,7 +118,7 @@ pub fn audit_event(event: &StoredEvent) -> Value {
     let mut agent = json!({
         "requestor": true,
         "who": match record.actor_user_id {
-            Some(id) => json!({ "identifier": { "system": "urn:{{crate_name}}:user", "value": id.to_string() } }),
+            Some(id) => json!({ "identifier": { "system": concat!("urn:", env!("CARGO_PKG_NAME"), ":user"), "value": id.to_string() } }),
             None => json!({ "display": "unknown account" }),
         }
     });
@@ -148,8 +148,8 @@ pub fn audit_event(event: &StoredEvent) -> Value {
             }]
         },
         "extension": [
-            { "url": "urn:{{crate_name}}:audit:seq", "valueString": record.seq.to_string() },
-            { "url": "urn:{{crate_name}}:audit:hash", "valueBase64Binary": base64(&event.hash) }
+            { "url": concat!("urn:", env!("CARGO_PKG_NAME"), ":audit:seq"), "valueString": record.seq.to_string() },
+            { "url": concat!("urn:", env!("CARGO_PKG_NAME"), ":audit:hash"), "valueBase64Binary": base64(&event.hash) }
         ]
     });
     if let Some(subtype) = subtype {
@@ -159,7 +159,7 @@ pub fn audit_event(event: &StoredEvent) -> Value {
         (record.request_id, resource["extension"].as_array_mut())
     {
         extensions.push(json!({
-            "url": "urn:{{crate_name}}:audit:request-id",
+            "url": concat!("urn:", env!("CARGO_PKG_NAME"), ":audit:request-id"),
             "valueString": request_id.to_string()
         }));
     }

@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::policy::{MFA, Mfa};
+
 /// Whether auditors need a TOTP code too (the `mfa` answer: `totp` asks it of the
 /// clinical roles, `totp-all` of every account).
-pub const MFA_FOR_EVERY_ROLE: bool = {% if mfa == "totp-all" %}true{% else %}false{% endif %};
+pub const MFA_FOR_EVERY_ROLE: bool = matches!(MFA, Mfa::TotpAll);
 
 /// What an account may do is decided by its role alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -9,7 +9,7 @@ use totp_rs::{Algorithm, Builder, Secret, Totp};
 pub const SECRET_BYTES: usize = 20;
 
 /// Who issues the codes, as authenticator apps show it.
-pub const ISSUER: &str = "{{project-name}}";
+pub const ISSUER: &str = crate::policy::PROJECT_NAME;
 
 /// A new random shared secret.
 pub fn new_secret() -> Result<Vec<u8>, getrandom::Error> {

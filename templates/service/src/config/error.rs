@@ -95,20 +95,23 @@ pub enum ConfigError {
     /// Production mode, and a database not marked production.
     #[error(
         "APP_ENV=production serves only a database marked production, and this one is marked \
-         {}: run `{{crate_name}} migrate` with APP_ENV=production to mark it",
-        deployment_name(.0)
+         {}: run `{bin} migrate` with APP_ENV=production to mark it",
+        deployment_name(.0),
+        bin = env!("CARGO_PKG_NAME")
     )]
     DatabaseNotMarkedProduction(Deployment),
     /// Production without a key-encryption key.
     #[error(
         "APP_ENV=production needs the key-encryption key that protects the PHI columns: set \
-         {0} (generate one with `{{crate_name}} generate-kek`)"
+         {0} (generate one with `{bin} generate-kek`)",
+        bin = env!("CARGO_PKG_NAME")
     )]
     KekMissing(&'static str),
     /// Production with the published development key.
     #[error(
         "APP_ENV=production refuses the development key-encryption key in {0}: it is public \
-         and protects nothing; generate one with `{{crate_name}} generate-kek`"
+         and protects nothing; generate one with `{bin} generate-kek`",
+        bin = env!("CARGO_PKG_NAME")
     )]
     DevelopmentKek(&'static str),
     /// The key provider holds no usable key (`crypto::key_provider`).

@@ -1,9 +1,9 @@
 //! Service configuration, read once at startup from environment variables.
 //!
-//! The answers given to `medforge new` are the constants below. They are this project's
-//! policy: recorded in `.medforge/answers.toml` and verified by `medforge check`. The
-//! environment may tighten a limit but never loosen it; to loosen one, change the answer
-//! (`medforge update --set ...`) so that the change is on record.
+//! The answers given to `medforge new` bound what the environment may set: the constants
+//! of [`crate::policy`], re-exported here. The environment may tighten a limit but never
+//! loosen it; to loosen one, change the answer (`medforge update --set ...`) so that the
+//! change is on record.
 //!
 //! [`Config::from_lookup`] reads each variable ([`variables`]), judges them together
 //! ([`checks`]) and reports every problem at once ([`ConfigErrors`]); the key-encryption
@@ -26,39 +26,15 @@ pub use checks::{check_database_tls, check_deployment, check_transport};
 pub use error::{ConfigError, ConfigErrors};
 // The key provider's variables, read here with the rest of the environment.
 pub use key_provider::{KEK_VARIABLE, PREVIOUS_KEK_VARIABLE};
+// The answers that bound the settings, where the settings are.
+pub use crate::policy::{
+    DATA_RESIDENCY, SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES, TLS_TERMINATION, TlsTermination,
+};
 
 use variables::Problems;
 
-/// How TLS reaches this service (the `tls` answer).
-pub const TLS_TERMINATION: TlsTermination = TlsTermination::{% if tls == "proxy" %}Proxy{% else %}Rustls{% endif %};
-
-/// Minutes without a request before a session ends (the `session_idle_minutes` answer).
-/// HIPAA 164.312(a)(2)(iii): automatic logoff.
-pub const SESSION_IDLE_MINUTES: u64 = {{session_idle_minutes}};
-
-/// Hours after login when a session ends however active it is (the
-/// `session_absolute_hours` answer).
-pub const SESSION_ABSOLUTE_HOURS: u64 = {{session_absolute_hours}};
-
-/// Region label where patient data must stay (the `data_residency` answer). Logged at
-/// startup, so an operator can hold a deployment against it.
-pub const DATA_RESIDENCY: &str = "{{data_residency}}";
-
 /// Where the service listens unless `BIND_ADDR` says otherwise: loopback only.
 pub const DEFAULT_BIND_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
-
-// The bounds `medforge options` gives these answers; a hand edit outside them does not compile.
-const _: () = assert!(SESSION_IDLE_MINUTES >= 1 && SESSION_IDLE_MINUTES <= 60);
-const _: () = assert!(SESSION_ABSOLUTE_HOURS >= 1 && SESSION_ABSOLUTE_HOURS <= 24);
-
-/// Where TLS is terminated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsTermination {
-    /// TLS 1.3 in this process, with rustls.
-    Rustls,
-    /// A TLS proxy in front of the service terminates TLS and forwards plain HTTP.
-    Proxy,
-}
 
 /// Development serves plain HTTP on loopback with synthetic data; production refuses to
 /// start unless every safety check passes.
@@ -230,29 +206,21 @@ impl fmt::Display for Environment {
     }
 }
 
-impl fmt::Display for TlsTermination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Rustls => "rustls",
-            Self::Proxy => "proxy",
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_provider::KeyProviderError;
+    use crate::policy::{KEY_PROVIDER, KeyProvider};
     use std::collections::HashMap;
 
-    /// A key-encryption key as the key provider gives it: the value of [`KEK_VARIABLE`]
-    /// (a 0600 file's path, or the base64 itself). The file goes when this is dropped.
-    struct ProvidedKey {
-        kek: Kek,
+    /// A value as the key provider gives it to [`KEK_VARIABLE`]: a 0600 file's path, or
+    /// the text itself. The file goes when this is dropped.
+    struct Provided {
         value: String,
         file: Option<PathBuf>,
     }
 
-    impl Drop for ProvidedKey {
+    impl Drop for Provided {
         fn drop(&mut self) {
             if let Some(file) = &self.file {
                 let _ = std::fs::remove_file(file);
@@ -260,37 +228,50 @@ mod tests {
         }
     }
 
+    /// `text` as the key provider gives it.
+    fn provide(text: &str) -> Provided {
+        match KEY_PROVIDER {
+            KeyProvider::File => {
+                use std::os::unix::fs::PermissionsExt;
+                let file = env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
+                std::fs::write(&file, text).unwrap();
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+                Provided {
+                    value: file.display().to_string(),
+                    file: Some(file),
+                }
+            }
+            KeyProvider::Env => Provided {
+                value: text.to_owned(),
+                file: None,
+            },
+        }
+    }
+
+    /// A key-encryption key as the key provider gives it.
+    struct ProvidedKey {
+        kek: Kek,
+        provided: Provided,
+    }
+
+    impl std::ops::Deref for ProvidedKey {
+        type Target = Provided;
+
+        fn deref(&self) -> &Provided {
+            &self.provided
+        }
+    }
+
     fn provided(kek: Kek) -> ProvidedKey {
-{%- if key_provider == "file" %}
-        let file = key_file(&kek.to_base64(), 0o600);
         ProvidedKey {
+            provided: provide(&kek.to_base64()),
             kek,
-            value: file.display().to_string(),
-            file: Some(file),
         }
-{%- else %}
-        ProvidedKey {
-            value: kek.to_base64(),
-            kek,
-            file: None,
-        }
-{%- endif %}
     }
 
     fn production_key() -> ProvidedKey {
         provided(Kek::generate().unwrap())
     }
-{%- if key_provider == "file" %}
-
-    /// A key file with `contents` and the Unix `mode`, in the temporary directory.
-    fn key_file(contents: &str, mode: u32) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let path = env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
-        std::fs::write(&path, contents).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        path
-    }
-{%- endif %}
 
     /// Every problem `vars` has, or none.
     fn problems(vars: &[(&str, &str)]) -> Vec<ConfigError> {
@@ -616,5 +597,16 @@ mod tests {
         .unwrap();
         assert_eq!(config.keks.current, current.kek);
         assert_eq!(config.keks.previous, Some(previous.kek.clone()));
+    }
+
+    #[test]
+    fn a_malformed_provided_key_is_refused_without_echoing_it() {
+        let bad = provide("bm90IGEga2V5");
+        let error = config(&[(KEK_VARIABLE, bad.value.as_str())]).unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::Kek(KeyProviderError::Invalid(KEK_VARIABLE))
+        );
+        assert!(!error.to_string().contains("bm90IGEga2V5"), "{error}");
     }
 }

@@ -4,18 +4,22 @@
 //! exposed or malformed key stops the start, and the message never shows the key.
 
 use super::Kek;
+use crate::policy::{KEY_PROVIDER, KeyProvider};
 
-/// Where the key-encryption key comes from (the `key_provider` answer):
-{%- if key_provider == "file" %}
-/// the path of a file that holds it in base64, readable by the service's user only (0600).
-{%- else %}
-/// its base64 in an environment variable, set by the secret manager that starts the service.
-{%- endif %}
-pub const KEK_VARIABLE: &str = "KEY_ENCRYPTION_KEY{% if key_provider == "file" %}_FILE{% endif %}";
+/// The variable that gives the key-encryption key (the `key_provider` answer): with
+/// `file`, the path of a file that holds it in base64, readable by the service's user only
+/// (0600); with `env`, its base64 itself, set by the secret manager that starts the service.
+pub const KEK_VARIABLE: &str = match KEY_PROVIDER {
+    KeyProvider::File => "KEY_ENCRYPTION_KEY_FILE",
+    KeyProvider::Env => "KEY_ENCRYPTION_KEY",
+};
 
 /// The key-encryption key being replaced, set only while `rotate-keys` moves the data keys
-/// to the current one (README.md, "Encryption keys").
-pub const PREVIOUS_KEK_VARIABLE: &str = "PREVIOUS_KEY_ENCRYPTION_KEY{% if key_provider == "file" %}_FILE{% endif %}";
+/// to the current one (README.md, "Encryption keys"); given as [`KEK_VARIABLE`] is.
+pub const PREVIOUS_KEK_VARIABLE: &str = match KEY_PROVIDER {
+    KeyProvider::File => "PREVIOUS_KEY_ENCRYPTION_KEY_FILE",
+    KeyProvider::Env => "PREVIOUS_KEY_ENCRYPTION_KEY",
+};
 
 /// Why the key provider gave no usable key. The messages name the variable (and the file),
 /// never the key.
@@ -37,35 +41,27 @@ pub enum KeyProviderError {
     /// The key is not 32 bytes in base64.
     #[error(
         "{0} does not hold a key-encryption key: expected 32 bytes in standard base64 (44 \
-         characters), as `{{crate_name}} generate-kek` prints"
+         characters), as `{bin} generate-kek` prints",
+        bin = env!("CARGO_PKG_NAME")
     )]
     Invalid(&'static str),
 }
-{%- if key_provider == "file" %}
 
-/// The key in the file the variable `name` names, or `None` when it is unset or empty.
+/// The key the variable `name` gives, as [`KEY_PROVIDER`] reads it, or `None` when the
+/// variable is unset or empty.
 pub fn read(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
 ) -> Result<Option<Kek>, KeyProviderError> {
-    match lookup(name).filter(|path| !path.is_empty()) {
-        None => Ok(None),
-        Some(path) => from_file(name, &path).map(Some),
+    let Some(value) = lookup(name).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    match KEY_PROVIDER {
+        KeyProvider::File => from_file(name, &value),
+        KeyProvider::Env => from_base64(name, &value),
     }
+    .map(Some)
 }
-{%- else %}
-
-/// The key in the variable `name`, in base64, or `None` when it is unset or empty.
-pub fn read(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<Option<Kek>, KeyProviderError> {
-    match lookup(name).filter(|text| !text.is_empty()) {
-        None => Ok(None),
-        Some(text) => from_base64(name, &text).map(Some),
-    }
-}
-{%- endif %}
 
 /// The key in the file at `path`, which the variable `name` gave. The file must be
 /// readable by its owner only: a key any local user can read protects nothing.

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::Refusal;
 
 /// The privacy regime this project was generated for (the `regime` answer).
-pub const REGIME: &str = "{{regime}}";
+pub use crate::policy::REGIME;
 
 /// The reviewed list, embedded at build time: changing who receives PHI takes a reviewed
 /// commit and a new build, never a file edited on a server.
