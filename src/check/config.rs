@@ -1,4 +1,4 @@
-//! The policy constants of `src/config.rs`: the session timeouts and the TLS setting must
+//! The policy constants of `src/policy.rs`: the session timeouts and the TLS setting must
 //! equal the recorded answers, and the recorded timeouts must be in range.
 
 use std::path::Path;
@@ -14,7 +14,7 @@ use crate::record::{self, Record};
 pub const SESSION_TIMEOUTS: Rule = Rule {
     id: "session-timeouts",
     title: "Session timeouts are within bounds and match the answers",
-    help: "HIPAA 164.312(a)(2)(iii): src/config.rs SESSION_IDLE_MINUTES and \
+    help: "HIPAA 164.312(a)(2)(iii): src/policy.rs SESSION_IDLE_MINUTES and \
            SESSION_ABSOLUTE_HOURS equal the recorded answers (1-60 minutes, 1-24 hours). \
            Change them with `medforge update --set`.",
 };
@@ -22,7 +22,7 @@ pub const SESSION_TIMEOUTS: Rule = Rule {
 pub const TLS_SETTING: Rule = Rule {
     id: "tls-setting",
     title: "The TLS setting matches the answer",
-    help: "HIPAA 164.312(e)(1): src/config.rs TLS_TERMINATION equals the recorded `tls` \
+    help: "HIPAA 164.312(e)(1): src/policy.rs TLS_TERMINATION equals the recorded `tls` \
            answer. Change it with `medforge update --set tls=...`.",
 };
 
@@ -31,7 +31,7 @@ pub const FAMILY: Family = Family {
     check,
 };
 
-/// A timeout option, the constant of `src/config.rs` that holds it, and its answer.
+/// A timeout option, the constant of `src/policy.rs` that holds it, and its answer.
 struct Timeout {
     spec: &'static OptionSpec,
     constant: &'static str,
@@ -80,16 +80,17 @@ pub fn recorded_answers(record: &Record, findings: &mut Vec<Finding>) -> Result<
     Ok(answers)
 }
 
-const CONFIG_FILE: &str = "src/config.rs";
+const CONFIG_FILE: &str = "src/policy.rs";
 
 fn check(ctx: &Context) -> Result<Vec<Finding>> {
     let Some(text) = read_optional_text(&ctx.project.join(CONFIG_FILE))? else {
         return Ok(vec![Finding::in_file(
             SESSION_TIMEOUTS.id,
             CONFIG_FILE,
-            "is missing, so the session timeouts and TLS setting are not enforced; restore it \
-             from .medforge/base/src/config.rs"
-                .to_owned(),
+            format!(
+                "is missing, so the session timeouts and TLS setting are not enforced; restore \
+                 it from .medforge/base/{CONFIG_FILE}"
+            ),
         )]);
     };
     let mut findings = Vec::new();
@@ -139,7 +140,7 @@ fn check(ctx: &Context) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-/// A `const NAME: T = value;` of `src/config.rs`: its value as written and its line.
+/// A `const NAME: T = value;` of `src/policy.rs`: its value as written and its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constant {
     pub value: ConstValue,
