@@ -5,7 +5,7 @@
 use proc_macro2::Span;
 use syn::visit::{self, Visit};
 
-use super::source::{Aliases, is_test, rust_sources, skip_tests};
+use super::source::{Aliases, SourceFile, is_test, skip_tests};
 use super::{Context, Family, Finding, Rule};
 use crate::error::Result;
 
@@ -51,28 +51,28 @@ fn http_client(segments: &[String]) -> Option<String> {
 
 fn check(ctx: &Context) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    for (file, text) in rust_sources(ctx.project)? {
-        findings.extend(scan(&file, &text));
+    for source in ctx.sources()? {
+        findings.extend(scan_parsed(source));
     }
     Ok(findings)
 }
 
-/// Scans one file of `src/`; `path` is relative to the project. A file that does not parse
-/// is reported by `sources-parse`, not here.
-fn scan(path: &str, text: &str) -> Vec<Finding> {
+/// Scans one file of `src/`. A file that does not parse is reported by `sources-parse`,
+/// not here.
+fn scan_parsed(source: &SourceFile) -> Vec<Finding> {
+    let path = source.path.as_str();
     if path.starts_with(EGRESS_DIR) {
         return Vec::new();
     }
-    let Ok(file) = syn::parse_file(text) else {
+    let Ok((file, aliases)) = &source.parsed else {
         return Vec::new();
     };
-    let aliases = Aliases::of(&file);
     let mut scan = Outbound {
         path,
-        aliases: &aliases,
+        aliases,
         findings: Vec::new(),
     };
-    scan.visit_file(&file);
+    scan.visit_file(file);
     scan.findings
 }
 
@@ -144,6 +144,10 @@ impl<'ast> Visit<'ast> for Outbound<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scan(path: &str, text: &str) -> Vec<Finding> {
+        scan_parsed(&SourceFile::parse(path.to_owned(), text))
+    }
 
     fn found(source: &str) -> Vec<(&'static str, usize)> {
         scan("src/x.rs", source)

@@ -24,6 +24,7 @@ mod recorded_migrations;
 mod source;
 mod vendors;
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -87,6 +88,19 @@ pub struct Context<'a> {
     /// A fresh render of the recorded answers by this medforge: what the project should
     /// hold.
     pub reference: &'a Path,
+    /// The project's Rust sources, read and parsed once for every family that reads them.
+    sources: OnceCell<Vec<source::SourceFile>>,
+}
+
+impl Context<'_> {
+    /// The Rust files of the project's `src/`, parsed.
+    pub fn sources(&self) -> Result<&[source::SourceFile]> {
+        if let Some(sources) = self.sources.get() {
+            return Ok(sources);
+        }
+        let sources = source::read_sources(self.project)?;
+        Ok(self.sources.get_or_init(|| sources))
+    }
 }
 
 /// Something a check found.
@@ -209,6 +223,7 @@ pub fn check(args: &CheckArgs) -> Result<CheckReport> {
         record: &record,
         policy: &answers.policy(),
         reference: &reference,
+        sources: OnceCell::new(),
     };
     for family in FAMILIES {
         findings.extend((family.check)(&ctx)?);

@@ -58,21 +58,39 @@ pub const FAMILY: Family = Family {
 fn check(ctx: &Context) -> Result<Vec<Finding>> {
     let bans = Bans::from_clippy_toml(template::guardrail_clippy_bans());
     let mut findings = Vec::new();
-    for (file, text) in rust_sources(ctx.project)? {
-        findings.extend(scan(&file, &text, &bans));
+    for source in ctx.sources()? {
+        findings.extend(scan_parsed(source, &bans));
     }
     Ok(findings)
 }
 
-/// The Rust files of the project's `src/`, with their text.
-pub fn rust_sources(project: &Path) -> Result<Vec<(String, String)>> {
+/// A Rust file of the project's `src/`, parsed once for every check that reads it.
+pub struct SourceFile {
+    /// Relative to the project, `/`-separated.
+    pub path: String,
+    /// The syntax tree and its aliases, or why the file does not parse.
+    pub parsed: std::result::Result<(syn::File, Aliases), syn::Error>,
+}
+
+impl SourceFile {
+    pub fn parse(path: String, text: &str) -> SourceFile {
+        let parsed = syn::parse_file(text).map(|file| {
+            let aliases = Aliases::of(&file);
+            (file, aliases)
+        });
+        SourceFile { path, parsed }
+    }
+}
+
+/// The Rust files of the project's `src/`, parsed.
+pub fn read_sources(project: &Path) -> Result<Vec<SourceFile>> {
     let mut sources = Vec::new();
     for file in list_files_under(project, "src")? {
         if !file.ends_with(".rs") {
             continue;
         }
         if let Some(text) = read_optional_text(&project.join(&file))? {
-            sources.push((file, text));
+            sources.push(SourceFile::parse(file, &text));
         }
     }
     Ok(sources)
@@ -131,11 +149,11 @@ const BYPASSED_LINTS: &[&str] = &[
     "dbg_macro",
 ];
 
-/// Scans one file of `src/`; `path` is relative to the project. A file that does not
-/// parse yields one finding saying so.
-pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
-    let file = match syn::parse_file(text) {
-        Ok(file) => file,
+/// Scans one file of `src/`. A file that does not parse yields one finding saying so.
+fn scan_parsed(source: &SourceFile, bans: &Bans) -> Vec<Finding> {
+    let path = source.path.as_str();
+    let (file, aliases) = match &source.parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             return vec![Finding::at(
                 SOURCES_PARSE.id,
@@ -148,15 +166,14 @@ pub fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
             )];
         }
     };
-    let aliases = Aliases::of(&file);
     let mut scan = Scan {
         path,
         bans,
-        aliases: &aliases,
+        aliases,
         findings: Vec::new(),
     };
-    scan.visit_file(&file);
-    scan.findings.extend(leaks::scan(path, &file, &aliases));
+    scan.visit_file(file);
+    scan.findings.extend(leaks::scan(path, file, aliases));
     scan.findings
 }
 
@@ -517,6 +534,10 @@ mod tests {
 
     fn bans() -> Bans {
         Bans::from_clippy_toml(crate::template::guardrail_clippy_bans())
+    }
+
+    fn scan(path: &str, text: &str, bans: &Bans) -> Vec<Finding> {
+        scan_parsed(&SourceFile::parse(path.to_owned(), text), bans)
     }
 
     fn found(source: &str) -> Vec<(&'static str, usize)> {
