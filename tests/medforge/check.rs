@@ -310,9 +310,9 @@ fn added_deny_list_entries_are_fine() {
 
 #[test]
 fn a_session_timeout_that_differs_from_the_answer_is_reported() {
-    reported(&[], "session-timeouts", "src/config.rs", None, |p| {
+    reported(&[], "session-timeouts", "src/policy.rs", None, |p| {
         edit(
-            &p.join("src/config.rs"),
+            &p.join("src/policy.rs"),
             "SESSION_IDLE_MINUTES: u64 = 15;",
             "SESSION_IDLE_MINUTES: u64 = 45;",
         );
@@ -334,9 +334,9 @@ fn a_session_timeout_that_differs_from_the_answer_is_reported() {
 
 #[test]
 fn a_tls_setting_that_differs_from_the_answer_is_reported() {
-    reported(&["tls=proxy"], "tls-setting", "src/config.rs", None, |p| {
+    reported(&["tls=proxy"], "tls-setting", "src/policy.rs", None, |p| {
         edit(
-            &p.join("src/config.rs"),
+            &p.join("src/policy.rs"),
             "TlsTermination::Proxy;",
             "TlsTermination::Rustls;",
         );

@@ -15,7 +15,7 @@ const KEY_FILES: &[&str] = &[
     ".medforge/answers.toml",
     "Cargo.toml",
     "README.md",
-    "src/config.rs",
+    "src/policy.rs",
     ".gitignore",
     ".githooks/pre-commit",
     ".cursorignore",

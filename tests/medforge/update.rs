@@ -269,7 +269,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let diff = stdout(&output);
     assert!(
-        diff.contains("diff --git a/src/config.rs b/src/config.rs\n"),
+        diff.contains("diff --git a/src/policy.rs b/src/policy.rs\n"),
         "{diff}"
     );
     assert!(
@@ -299,7 +299,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["path"] == "src/config.rs")
+        .find(|f| f["path"] == "src/policy.rs")
         .unwrap();
     assert!(config["diff"].as_str().unwrap().contains("= 10;"));
     assert_eq!(snapshot(&project), before);
@@ -334,7 +334,7 @@ fn a_dirty_git_tree_is_refused_unless_allowed() {
         &["--set", "session_idle_minutes=10", "--allow-dirty"],
     );
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(read(&project.join("src/config.rs")).contains("SESSION_IDLE_MINUTES: u64 = 10;"));
+    assert!(read(&project.join("src/policy.rs")).contains("SESSION_IDLE_MINUTES: u64 = 10;"));
     assert!(read(&project.join("README.md")).contains("Uncommitted note."));
 
     git(&project, &["add", "-A"]);
