@@ -50,6 +50,8 @@ pub enum Command {
     /// Needs sqlx-cli 0.9.0 and a PostgreSQL server: `medforge doctor` says what is
     /// missing and how to install it.
     Db(DbCommand),
+    /// Add to a generated project: `medforge add resource NAME --field ...`.
+    Add(AddCommand),
     /// Bring template improvements into a generated project, keeping local edits.
     ///
     /// Re-renders the template with the recorded answers (changed by --set) and merges it
@@ -75,6 +77,77 @@ pub enum Command {
     /// zsh: into a directory on $fpath as `_medforge`; fish:
     /// `~/.config/fish/completions/medforge.fish`.
     Completions(CompletionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AddCommand {
+    #[command(subcommand)]
+    pub what: AddWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddWhat {
+    /// A clinical resource with every control the built-in ones have.
+    ///
+    /// A migration after the highest one (row-level security enabled and forced, PHI
+    /// columns sealed), the model, the routes, the access-matrix entry, OpenAPI schemas,
+    /// synthetic seed rows, the compliance docs and tests named after the threats; then the
+    /// .sqlx query data, refreshed on a throwaway PostgreSQL cluster so the project builds
+    /// offline at once. On a terminal medforge asks for what the flags leave open; without
+    /// one, --field is required and the rest takes its secure default. Recorded in
+    /// .medforge/answers.toml, so `medforge update` keeps the resource up to date.
+    Resource(ResourceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ResourceCommand {
+    /// The resource, plural and lowercase with `_` between words: its table and URL
+    /// (e.g. `prescriptions`).
+    pub name: Option<String>,
+    /// A field: `NAME:TYPE`, then `:phi` (sealed; the default for text) or `:plain`, and
+    /// `:required`. Types: text, date, datetime, integer, decimal, boolean, code.
+    /// Repeatable, in order.
+    #[arg(long = "field", value_name = "NAME:TYPE[:phi][:required]")]
+    pub fields: Vec<String>,
+    /// The values of a code field: `a,b,c` (the code fields in order) or `FIELD=a,b,c`.
+    #[arg(long = "values", value_name = "[FIELD=]A,B,...")]
+    pub values: Vec<String>,
+    /// Each record is about one patient, and is hidden with a restricted patient.
+    #[arg(long, value_enum, value_name = "patient|none")]
+    pub belongs_to: Option<BelongsTo>,
+    /// Who may do what, e.g. `read=clinician+staff,delete=admin` [default: the minimum
+    /// necessary: read=clinician,create=clinician,update=clinician,delete=admin].
+    #[arg(long, value_name = "ACTION=ROLE[+ROLE],...")]
+    pub roles: Vec<String>,
+    /// The generated project [default: the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+    /// Render from a team's own cargo-generate template directory (its
+    /// resource-templates/) instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
+    /// Never prompt: what the flags leave open takes its secure default.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON document on stdout (files, steps, next steps).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the diff of what would change, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the resource without refreshing .sqlx (no PostgreSQL here): run `medforge db
+    /// prepare` before the project builds offline.
+    #[arg(long)]
+    pub skip_prepare: bool,
+}
+
+/// What `--belongs-to` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BelongsTo {
+    /// Each record is about one patient.
+    Patient,
+    /// The records are the clinic's, about no patient.
+    None,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +391,9 @@ pub fn run(cli: Cli) -> ExitStatus {
             let json = command.json;
             finish(json, new(command))
         }
+        Command::Add(AddCommand {
+            what: AddWhat::Resource(command),
+        }) => add_resource(command),
         Command::Update(command) => update(command),
         Command::Check(command) => check(command),
         Command::Db(command) => match crate::db::run(command.task, command.dir.as_deref()) {
@@ -372,6 +448,46 @@ fn new(command: NewCommand) -> Result<NewReport, Error> {
         None
     };
     generate::new_project(&args, prompter)
+}
+
+fn add_resource(command: ResourceCommand) -> ExitStatus {
+    let args = crate::add::AddArgs {
+        name: command.name,
+        fields: command.fields,
+        values: command.values,
+        belongs_to_patient: command.belongs_to.map(|b| b == BelongsTo::Patient),
+        roles: command.roles,
+        dir: command.dir,
+        template: command
+            .template
+            .map_or(TemplateSource::Embedded, TemplateSource::Directory),
+        dry_run: command.dry_run,
+        skip_prepare: command.skip_prepare,
+    };
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut prompts = prompt::Terminal;
+    let prompter: Option<&mut dyn crate::add::AddPrompter> = if terminal && !command.yes {
+        Some(&mut prompts)
+    } else {
+        None
+    };
+    let mut steps = crate::add::Steps::new(std::io::stderr().is_terminal() && !command.json);
+    let report = match crate::add::add_resource(&args, prompter, &mut steps) {
+        Ok(report) => report,
+        Err(error) => return report_error(command.json, &error),
+    };
+    if command.json {
+        println!("{}", to_json(&Outcome::new("ok", ExitStatus::Ok, &report)));
+    } else if report.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        for diff in report.files.iter().filter_map(|f| f.diff.as_deref()) {
+            let _ = write!(stdout, "{diff}");
+        }
+    }
+    if !(command.json && report.dry_run) {
+        eprint!("{}", crate::add::human_summary(&report));
+    }
+    ExitStatus::Ok
 }
 
 fn update(command: UpdateCommand) -> ExitStatus {

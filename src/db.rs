@@ -21,7 +21,8 @@ pub enum DbTask {
     Setup,
     /// Apply the migrations not applied yet (as the owner role).
     Migrate,
-    /// Refresh the committed `.sqlx` offline query data (needs a migrated database).
+    /// Refresh the committed `.sqlx` offline query data: on the migrated database of
+    /// MIGRATION_DATABASE_URL, or without it on a throwaway cluster.
     Prepare,
     /// Drop the database, then set it up again from scratch.
     Reset,
@@ -52,6 +53,12 @@ pub fn run(task: DbTask, dir: Option<&Path>) -> Result<()> {
     let record = Record::read(&project)?;
     if !project.join("migrations").is_dir() {
         return Err(Error::DbUnsupported(project));
+    }
+    // Without a database of one's own, the query data is refreshed on a throwaway cluster.
+    if task == DbTask::Prepare && std::env::var_os(MIGRATION_URL_VAR).is_none_or(|v| v.is_empty()) {
+        use std::io::IsTerminal;
+        let mut steps = crate::add::Steps::new(std::io::stderr().is_terminal());
+        return crate::prepare::prepare_project(&project, &record.project_name, &mut steps);
     }
     let sqlx = find_sqlx()?;
     let migration_url = required_var(MIGRATION_URL_VAR, "the owner role's database URL")?;

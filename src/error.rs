@@ -168,6 +168,24 @@ pub enum Error {
     )]
     TeamTemplateRequired(PathBuf),
 
+    /// A resource `medforge add resource` cannot add as given; the message says why.
+    #[error("{message}")]
+    InvalidResource {
+        /// The flag at fault (`--field`, `--values`, `--roles`, `name`).
+        option: &'static str,
+        message: String,
+        allowed: Option<Vec<String>>,
+    },
+
+    #[error("stdin is not a terminal, so medforge cannot ask for {missing}; give {flags}")]
+    MissingResourceFlags { missing: String, flags: String },
+
+    #[error(
+        "{file} has no `medforge:{region}` lines, where `medforge add resource` writes; \
+         restore them from .medforge/base/{file} (or run `medforge update`)"
+    )]
+    RegionMissing { file: String, region: String },
+
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -203,7 +221,10 @@ impl Error {
             | Error::RecordMalformed { .. }
             | Error::BaseMissing(_)
             | Error::DirtyTree(_)
-            | Error::GeneratorTooOld { .. } => ExitStatus::Usage,
+            | Error::GeneratorTooOld { .. }
+            | Error::InvalidResource { .. }
+            | Error::MissingResourceFlags { .. }
+            | Error::RegionMissing { .. } => ExitStatus::Usage,
             Error::Cancelled => ExitStatus::Interrupted,
             Error::NotConfirmed
             | Error::Prompt(_)
@@ -217,6 +238,7 @@ impl Error {
     pub fn option(&self) -> Option<&str> {
         match self {
             Error::UnknownOption { key, .. } | Error::InvalidValue { key, .. } => Some(key),
+            Error::InvalidResource { option, .. } => Some(option),
             _ => None,
         }
     }
@@ -237,6 +259,7 @@ impl Error {
                 | crate::options::Kind::MultiChoice { choices, .. } => Some(owned(choices)),
                 _ => None,
             },
+            Error::InvalidResource { allowed, .. } => allowed.clone(),
             _ => None,
         }
     }

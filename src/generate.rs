@@ -142,7 +142,7 @@ pub fn new_project(args: &NewArgs, mut prompter: Option<&mut dyn Prompter>) -> R
         version: &template.version,
         origin: args.template.origin(),
     };
-    record::write(&rendered, &name, &stamp, &answers)?;
+    record::write(&rendered, &name, &stamp, &answers, &[])?;
     // The merge base of `medforge update`, moved into place with the project.
     record::keep_base(&rendered)?;
     // Every migration a database may apply, so `check` sees one that changes later.

@@ -6,6 +6,7 @@
 // No `unsafe` here: the binary's one use (src/main.rs) is all there is.
 #![forbid(unsafe_code)]
 
+pub mod add;
 pub mod answers;
 pub mod check;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod merge;
 pub mod name;
 pub mod options;
 pub mod policy;
+pub mod prepare;
 pub mod prompt;
 pub mod record;
 pub mod render;

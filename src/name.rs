@@ -71,7 +71,7 @@ const WORKSPACE_CRATES: &[&str] = &[
 const STD_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
 
 /// Rust keywords, reserved ones included: cargo refuses them as package names.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
     "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
     "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",

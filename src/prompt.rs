@@ -20,7 +20,7 @@ pub struct Terminal;
 
 /// The option's help, after inquire's own key hints (`keys`): replacing inquire's help
 /// message would hide how to pick, and "space to select" is not guessable.
-fn with_keys(keys: Option<&str>, help: &str) -> String {
+pub(crate) fn with_keys(keys: Option<&str>, help: &str) -> String {
     match keys {
         Some(keys) => format!("{keys}. {help}"),
         None => help.to_owned(),
@@ -129,7 +129,7 @@ fn validation(spec: &OptionSpec, text: &str) -> Validation {
     }
 }
 
-fn prompt_error(error: InquireError) -> Error {
+pub(crate) fn prompt_error(error: InquireError) -> Error {
     match error {
         InquireError::OperationCanceled | InquireError::OperationInterrupted => Error::Cancelled,
         other => Error::Prompt(other.to_string()),

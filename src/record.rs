@@ -68,6 +68,9 @@ pub struct Record {
     /// The answers as written, not yet validated: `check` reports an out-of-range
     /// answer as a finding instead of refusing to run.
     pub raw_answers: toml::Table,
+    /// The `[[resources]]` added with `medforge add resource`, as written
+    /// (`crate::add::recorded` reads them).
+    pub resources: Vec<toml::Table>,
 }
 
 impl Record {
@@ -100,7 +103,21 @@ impl Record {
             Some(toml::Value::Table(answers)) => answers.clone(),
             _ => return Err(malformed(format!("`[{RECORD_ANSWERS}]` is missing"))),
         };
+        let resources = match table.get(RESOURCES) {
+            None => Vec::new(),
+            Some(toml::Value::Array(entries)) => entries
+                .iter()
+                .map(|entry| {
+                    entry
+                        .as_table()
+                        .cloned()
+                        .ok_or_else(|| malformed(format!("`[[{RESOURCES}]]` holds a non-table")))
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(malformed(format!("`{RESOURCES}` is not `[[{RESOURCES}]]`"))),
+        };
         let record = Record {
+            resources,
             generator_version: text_of("generator_version")?,
             template_version: text_of("template_version")?,
             template_origin: text_of("template_origin")
@@ -152,12 +169,13 @@ pub fn write(
     name: &str,
     template: &TemplateStamp,
     answers: &Answers,
+    resources: &[toml::Table],
 ) -> Result<()> {
     let dir = project.join(RECORD_DIR);
     std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
     write_atomic(
         &record_path(project),
-        text(name, template, answers).as_bytes(),
+        text(name, template, answers, resources).as_bytes(),
         None,
     )
 }
@@ -170,8 +188,16 @@ pub struct TemplateStamp<'a> {
     pub origin: &'a str,
 }
 
-/// The text of `.medforge/answers.toml`.
-pub fn text(name: &str, template: &TemplateStamp, answers: &Answers) -> String {
+/// The key of the resources added with `medforge add resource`.
+pub const RESOURCES: &str = "resources";
+
+/// The text of `.medforge/answers.toml`: the versions, the answers and the resources.
+pub fn text(
+    name: &str,
+    template: &TemplateStamp,
+    answers: &Answers,
+    resources: &[toml::Table],
+) -> String {
     let mut medforge = toml::Table::new();
     medforge.insert(
         "generator_version".to_owned(),
@@ -186,6 +212,10 @@ pub fn text(name: &str, template: &TemplateStamp, answers: &Answers) -> String {
         RECORD_ANSWERS.to_owned(),
         toml::Value::Table(answers.to_toml()),
     );
+    if !resources.is_empty() {
+        let entries = resources.iter().cloned().map(toml::Value::Table).collect();
+        record.insert(RESOURCES.to_owned(), toml::Value::Array(entries));
+    }
     let body = toml::to_string(&record).expect("a TOML table serializes");
     format!("{HEADER}\n{body}")
 }
@@ -290,7 +320,7 @@ mod tests {
             version: "0.1.0",
             origin: crate::template::ORIGIN_BUILTIN,
         };
-        write(dir.path(), "demo", &stamp, &answers).unwrap();
+        write(dir.path(), "demo", &stamp, &answers, &[]).unwrap();
         let path = record_path(dir.path());
         assert_eq!(Answers::from_file(&path).unwrap(), answers);
         let text = std::fs::read_to_string(path).unwrap();
@@ -336,7 +366,7 @@ mod tests {
             version: "0.1.0",
             origin: crate::template::ORIGIN_BUILTIN,
         };
-        write(dir.path(), "demo", &stamp, &Answers::defaults()).unwrap();
+        write(dir.path(), "demo", &stamp, &Answers::defaults(), &[]).unwrap();
         keep_base(dir.path()).unwrap();
         assert_eq!(list_files(&base_dir(dir.path())).unwrap(), ["src/main.rs"]);
         assert_eq!(generated_files(dir.path()).unwrap(), ["src/main.rs"]);

@@ -199,6 +199,8 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
     };
     let staging = fs::staging_dir(".update-", &staging_parent)?;
     let theirs = render::project(&template, &record.project_name, &answers, staging.path())?;
+    // The resources added with `medforge add resource`, rendered from the new template too.
+    crate::add::render_recorded(&template, &record, &answers, &theirs)?;
 
     let mut plan = plan(&project, &base, &theirs, &template.version)?;
     plan.extend(schema_migrations(
@@ -215,7 +217,7 @@ pub fn update(args: &UpdateArgs) -> Result<UpdateReport> {
         version: &template.version,
         origin: args.template.origin(),
     };
-    let record_text = record::text(&record.project_name, &stamp, &answers);
+    let record_text = record::text(&record.project_name, &stamp, &answers, &record.resources);
     let record_path = record::record_path(&project);
     let old_record = std::fs::read(&record_path).map_err(Error::io("cannot read", &record_path))?;
     if old_record != record_text.as_bytes() {
@@ -562,7 +564,7 @@ fn migration_sources(root: &Path) -> Result<Vec<(String, String)>> {
 /// A version after every migration of the project and the render: the UTC time as
 /// `YYYYMMDDHHMMSS`, like `sqlx migrate add`, so it cannot collide with the template's
 /// small numbers (sqlx applies a lower-numbered migration it has not applied yet, too).
-fn next_version(project: &Path, theirs: &Path) -> Result<u64> {
+pub(crate) fn next_version(project: &Path, theirs: &Path) -> Result<u64> {
     let highest = sql_paths(project, MIGRATIONS_DIR)?
         .into_iter()
         .chain(sql_paths(theirs, MIGRATIONS_DIR)?)

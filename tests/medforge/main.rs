@@ -11,6 +11,7 @@
 
 mod support;
 
+mod add;
 mod check;
 mod cli;
 mod compliance;

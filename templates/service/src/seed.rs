@@ -146,6 +146,8 @@ pub async fn seed(
     for (index, name) in CLINICS.iter().enumerate() {
         let letter = char::from(b'a' + u8::try_from(index).unwrap_or(25));
         let mut clinic = None;
+        // The author of the clinic's synthetic records.
+        let mut clinician = None;
         for role in Role::ALL {
             let password = random_password()?;
             let created = accounts::create(
@@ -165,6 +167,9 @@ pub async fn seed(
             )
             .await?;
             clinic = Some(created.clinic_id);
+            if role == Role::Clinician {
+                clinician = Some(created.user_id);
+            }
             seeded.accounts.push(DevAccount {
                 email: created.email,
                 password,
@@ -177,13 +182,18 @@ pub async fn seed(
         let Some(clinic) = clinic else { continue };
         seeded.clinics.push(clinic);
 
-        let mut tx = db::begin_scoped(pool, clinic, None).await?;
+        let mut tx = db::begin_scoped(pool, clinic, clinician).await?;
         let keys = keyring.for_clinic(&mut tx, to_uuid(clinic)).await?;
+        let mut patients = Vec::new();
         for number in 1..=options.patients_per_clinic {
             let patient = synthetic_patient(&mut rng, letter, number);
-            Patients::create(&mut tx, &keys, patient).await?;
+            patients.push(Patients::create(&mut tx, &keys, patient).await?.id);
             seeded.patients += 1;
         }
+        // The resources added with `medforge add resource`: a few records each (of each
+        // patient, where they belong to one), written between these lines.
+        // medforge:resource-seed:start
+        // medforge:resource-seed:end
         // HIPAA 164.312(b): seeding is an administrative command, on the record.
         let seeded_event = Event::new(AuditAction::Seed, Outcome::Success).on("patients", None);
         audit::record(

@@ -49,8 +49,8 @@ impl Role {
     /// Whether this role may read a resource that holds PHI.
     pub fn reads_phi(self) -> bool {
         Resource::HOLDING_PHI
-            .into_iter()
-            .any(|resource| self.may(Action::Read, resource))
+            .iter()
+            .any(|&resource| self.may(Action::Read, resource))
     }
 
     /// Whether this role may do `action` on `resource`.
@@ -74,6 +74,10 @@ impl Role {
             // authorization); every account runs its own password, codes and sessions.
             (Accounts, _) => self == Admin,
             (OwnAccount, _) => true,
+            // The resources added with `medforge add resource` (its `--roles`), which
+            // writes between these lines.
+            // medforge:resource-access:start
+            // medforge:resource-access:end
             // Only admins delete (a soft delete, kept for the retention rules).
             (_, Delete) => self == Admin,
             // Notes are clinician-only: the minimum necessary.
@@ -135,17 +139,21 @@ pub enum Resource {
     Accounts,
     /// The caller's own account: password, recovery codes, sessions.
     OwnAccount,
+    // medforge:resource-variants:start
+    // medforge:resource-variants:end
 }
 
 impl Resource {
     /// The resources whose records hold PHI: the clinical records, and break-glass grants,
     /// whose reasons describe a patient's situation.
-    pub const HOLDING_PHI: [Resource; 5] = [
+    pub const HOLDING_PHI: &[Resource] = &[
         Resource::Patients,
         Resource::Encounters,
         Resource::Appointments,
         Resource::Notes,
         Resource::EmergencyAccess,
+        // medforge:resource-phi:start
+        // medforge:resource-phi:end
     ];
 
     /// The table its records live in: the audit trail's `resource_type`.
@@ -159,6 +167,8 @@ impl Resource {
             Resource::Restrictions => "patient_restrictions",
             Resource::EmergencyAccess => "emergency_access",
             Resource::Accounts | Resource::OwnAccount => "users",
+            // medforge:resource-tables:start
+            // medforge:resource-tables:end
         }
     }
 }

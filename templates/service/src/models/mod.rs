@@ -23,6 +23,7 @@ pub mod emergency_access;
 {%- if modules contains "encounters" %}
 pub mod encounter;
 {%- endif %}
+pub mod fields;
 pub mod ids;
 {%- if modules contains "notes" %}
 pub mod note;
@@ -33,6 +34,9 @@ pub mod restriction;
 pub mod session;
 pub mod tenant_key;
 pub mod user;
+// The resources added with `medforge add resource`, which writes between these lines.
+// medforge:resource-models:start
+// medforge:resource-models:end
 
 /// The most records one page holds.
 pub const MAX_PAGE: i64 = 200;

@@ -28,6 +28,9 @@ pub mod patients;
 pub mod resource;
 pub mod restriction;
 pub mod users;
+// The resources added with `medforge add resource`, which writes between these lines.
+// medforge:resource-route-modules:start
+// medforge:resource-route-modules:end
 
 /// One route: its method, path and handler, and what `GET /openapi.json` says about it.
 /// The router and the OpenAPI document are both built from [`routes`], so they cannot
@@ -93,6 +96,8 @@ pub fn routes() -> Vec<Route> {
 {%- if modules contains "notes" %}
     routes.extend(notes::routes());
 {%- endif %}
+    // medforge:resource-routes:start
+    // medforge:resource-routes:end
     routes.extend(openapi::routes());
     routes
 }

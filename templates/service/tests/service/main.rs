@@ -40,3 +40,6 @@ mod tenancy;
 {%- if tls == "rustls" %}
 mod tls;
 {%- endif %}
+// The resources added with `medforge add resource`, which writes between these lines.
+// medforge:resource-tests:start
+// medforge:resource-tests:end

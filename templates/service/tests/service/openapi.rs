@@ -146,7 +146,12 @@ async fn openapi_describes_every_route() {
         ("DELETE", "/me/sessions/{id}".to_owned()),
     ];
     let modules = "patients{% if modules contains "encounters" %} encounters{% endif %}{% if modules contains "appointments" %} appointments{% endif %}{% if modules contains "notes" %} notes{% endif %}";
-    for module in modules.split(' ') {
+    // The resources added with `medforge add resource`, which writes between these lines.
+    let added: &[&str] = &[
+        // medforge:resource-collections:start
+        // medforge:resource-collections:end
+    ];
+    for module in modules.split(' ').chain(added.iter().copied()) {
         expected.extend([
             ("GET", format!("/{module}")),
             ("POST", format!("/{module}")),
@@ -325,6 +330,9 @@ fn phi_fields(schema: &str) -> &'static [&'static str] {
 {%- if modules contains "notes" %}
         "Note" | "NewNote" | "NoteChanges" => &["body"],
 {%- endif %}
+        // The resources added with `medforge add resource`, which writes between these lines.
+        // medforge:resource-phi-fields:start
+        // medforge:resource-phi-fields:end
         _ => &[],
     }
 }
@@ -357,6 +365,8 @@ async fn openapi_marks_every_phi_column_the_migrations_declare() {
             "appointments" => "Appointment",
             "notes" => "Note",
             "emergency_access" => "EmergencyAccess",
+            // medforge:resource-schemas:start
+            // medforge:resource-schemas:end
             other => panic!("{other} holds PHI: which schema is its record?"),
         };
         let property = &document["components"]["schemas"][schema]["properties"][column];
