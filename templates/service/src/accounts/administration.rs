@@ -95,17 +95,11 @@ pub async fn list(caller: Caller) -> Result<AccountList, ApiError> {
 /// session of the account in the same transaction.
 pub async fn change(caller: Caller, id: UserId, body: JsonBody) -> Result<AccountView, ApiError> {
     let on = Some(id.into());
-    let mut caller = caller
+    let (mut caller, changes): (_, AccountChanges) = caller
         .require(Action::Update, Resource::Accounts, on)
+        .await?
+        .parse(&body, AuditAction::Update, Resource::Accounts, on)
         .await?;
-    let changes: AccountChanges = match body.parse() {
-        Ok(changes) => changes,
-        Err(error) => {
-            return Err(caller
-                .fail(AuditAction::Update, Resource::Accounts, on, error)
-                .await);
-        }
-    };
     if changes.role.is_none() && changes.disabled.is_none() {
         let error = ApiError::Invalid("expected a role, disabled, or both");
         return Err(caller

@@ -68,23 +68,18 @@ pub async fn change_password(
     caller: Caller,
     body: JsonBody,
 ) -> Result<(), ApiError> {
-    let mut caller = caller
+    let caller = caller
         .require(Action::Update, Resource::OwnAccount, None)
         .await?;
     let own = Some(caller.user.id.into());
-    let change: PasswordChange = match body.parse() {
-        Ok(change) => change,
-        Err(error) => {
-            return Err(caller
-                .fail(
-                    AuditAction::ChangePassword,
-                    Resource::OwnAccount,
-                    own,
-                    error,
-                )
-                .await);
-        }
-    };
+    let (mut caller, change): (_, PasswordChange) = caller
+        .parse(
+            &body,
+            AuditAction::ChangePassword,
+            Resource::OwnAccount,
+            own,
+        )
+        .await?;
     let account = user::get(&mut caller.tx, caller.user.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;

@@ -78,17 +78,11 @@ pub async fn invite(
     caller: Caller,
     body: JsonBody,
 ) -> Result<Invitation, ApiError> {
-    let mut caller = caller
+    let (mut caller, request): (_, InviteRequest) = caller
         .require(Action::Create, Resource::Accounts, None)
+        .await?
+        .parse(&body, AuditAction::InviteUser, Resource::Accounts, None)
         .await?;
-    let request: InviteRequest = match body.parse() {
-        Ok(request) => request,
-        Err(error) => {
-            return Err(caller
-                .fail(AuditAction::InviteUser, Resource::Accounts, None, error)
-                .await);
-        }
-    };
     let email = user::normalize_email(&request.email);
     if !looks_like_email(&email) {
         let error = ApiError::invalid_field("email", "is not an email address");

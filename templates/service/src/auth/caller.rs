@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::roles::{Action, Resource};
@@ -18,6 +19,7 @@ use crate::db::Tx;
 use crate::error::ApiError;
 use crate::models::ids::to_uuid;
 use crate::models::session as sessions;
+use crate::request::JsonBody;
 use crate::state::AppState;
 
 /// The caller of a protected route: a user whose session is live and complete (TOTP
@@ -103,6 +105,22 @@ impl Caller {
         self.record(&[event]).await?;
         self.commit().await?;
         found.ok_or(ApiError::NotFound)
+    }
+
+    /// The request body as `T`. Read after the role check, so a caller without the role
+    /// learns nothing from validation; a body that does not make a `T` is a failed
+    /// `action` on `resource` (the record `id`, if one), on the record (HIPAA 164.312(b)).
+    pub async fn parse<T: DeserializeOwned>(
+        self,
+        body: &JsonBody,
+        action: AuditAction,
+        resource: Resource,
+        id: Option<phi_guard::OpaqueId>,
+    ) -> Result<(Self, T), ApiError> {
+        match body.parse() {
+            Ok(value) => Ok((self, value)),
+            Err(error) => Err(self.fail(action, resource, id, error).await),
+        }
     }
 
     /// Records a failed `action` on `resource` (the record `id`, if one), commits, and

@@ -22,49 +22,38 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, public, request, status, response| Doc {
-        summary,
-        public,
-        request: Some(request),
-        status,
-        response: Some(response),
-        query: None,
-    };
     vec![
         Route::new(
             Method::POST,
             "/invitations/accept",
             post(accept),
-            doc(
+            Doc::public(
                 "accept an invitation: sets the password and starts TOTP enrollment (the secret is shown once)",
-                true,
-                Body::json::<AcceptRequest>(),
+                Some(Body::json::<AcceptRequest>()),
                 201,
-                Body::json::<Accepted>(),
+                Some(Body::json::<Accepted>()),
             ),
         ),
         Route::new(
             Method::POST,
             "/auth/mfa/enroll",
             post(enroll),
-            doc(
+            Doc::signed_in(
                 "confirm the TOTP enrollment with a code; returns 10 single-use recovery codes, once",
-                false,
-                Body::json::<MfaRequest>(),
+                Some(Body::json::<MfaRequest>()),
                 200,
-                Body::json::<Enrolled>(),
+                Some(Body::json::<Enrolled>()),
             ),
         ),
         Route::new(
             Method::POST,
             "/password-reset/complete",
             post(complete_reset),
-            doc(
+            Doc::public(
                 "set a new password with a reset token and the second factor; 204, or 201 with a TOTP enrollment for an account that never bound one",
-                true,
-                Body::json::<ResetCompletion>(),
+                Some(Body::json::<ResetCompletion>()),
                 204,
-                Body::json::<TotpEnrollment>(),
+                Some(Body::json::<TotpEnrollment>()),
             ),
         ),
     ]

@@ -34,14 +34,7 @@ use crate::routes::resource::{DEFAULT_PAGE, Page, Paging};
 use crate::routes::{Doc, JsonBody, Route};
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, request, status, response| Doc {
-        summary,
-        public: false,
-        request,
-        status,
-        response,
-        query: None,
-    };
+    let doc = Doc::signed_in;
     vec![
         Route::new(
             Method::POST,

@@ -23,14 +23,7 @@ use crate::routes::{Doc, JsonBody, Route};
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, request, status, response| Doc {
-        summary,
-        public: false,
-        request,
-        status,
-        response,
-        query: None,
-    };
+    let doc = Doc::signed_in;
     vec![
         Route::new(
             Method::GET,

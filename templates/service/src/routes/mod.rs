@@ -59,6 +59,38 @@ pub struct Doc {
     pub query: Option<fn() -> Vec<Parameter>>,
 }
 
+impl Doc {
+    /// A route that needs a session, without query parameters.
+    pub const fn signed_in(
+        summary: &'static str,
+        request: Option<Body>,
+        status: u16,
+        response: Option<Body>,
+    ) -> Self {
+        Self {
+            summary,
+            public: false,
+            request,
+            status,
+            response,
+            query: None,
+        }
+    }
+
+    /// The same for a route served without a session.
+    pub const fn public(
+        summary: &'static str,
+        request: Option<Body>,
+        status: u16,
+        response: Option<Body>,
+    ) -> Self {
+        Self {
+            public: true,
+            ..Self::signed_in(summary, request, status, response)
+        }
+    }
+}
+
 impl Route {
     pub fn new(
         method: Method,

@@ -65,14 +65,7 @@ pub fn routes<R: ClinicalRecords>(
     item: &'static str,
     search: &'static str,
 ) -> Vec<Route> {
-    let doc = |summary, request, status, response| Doc {
-        summary,
-        public: false,
-        request,
-        status,
-        response,
-        query: None,
-    };
+    let doc = Doc::signed_in;
     let record = Some(Body::json::<R::Record>());
     vec![
         Route::new(
@@ -164,15 +157,11 @@ async fn create<R: ClinicalRecords>(
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<R::Record>), ApiError> {
-    let mut caller = caller.require(Action::Create, R::RESOURCE, None).await?;
-    let new = match body.parse() {
-        Ok(new) => new,
-        Err(error) => {
-            return Err(caller
-                .fail(AuditAction::Create, R::RESOURCE, None, error)
-                .await);
-        }
-    };
+    let (mut caller, new) = caller
+        .require(Action::Create, R::RESOURCE, None)
+        .await?
+        .parse(&body, AuditAction::Create, R::RESOURCE, None)
+        .await?;
     // In a savepoint: a refused insert (e.g. a duplicate record number) leaves the
     // transaction usable for its audit event.
     let mut savepoint = Connection::begin(&mut *caller.tx).await?;
@@ -224,17 +213,11 @@ async fn update<R: ClinicalRecords>(
     SafePath(id): SafePath<R::Id>,
     body: JsonBody,
 ) -> Result<PhiJson<R::Record>, ApiError> {
-    let mut caller = caller
+    let (mut caller, changes) = caller
         .require(Action::Update, R::RESOURCE, Some(id.into()))
+        .await?
+        .parse(&body, AuditAction::Update, R::RESOURCE, Some(id.into()))
         .await?;
-    let changes = match body.parse() {
-        Ok(changes) => changes,
-        Err(error) => {
-            return Err(caller
-                .fail(AuditAction::Update, R::RESOURCE, Some(id.into()), error)
-                .await);
-        }
-    };
     let mut savepoint = Connection::begin(&mut *caller.tx).await?;
     let updated = R::update(&mut savepoint, &caller.keys, id, changes).await;
     let record = match updated {
@@ -278,16 +261,11 @@ async fn find<R: ClinicalRecords>(
     caller: Caller,
     body: JsonBody,
 ) -> Result<PhiJson<Vec<R::Record>>, ApiError> {
-    let mut caller = caller.require(Action::Read, R::RESOURCE, None).await?;
-    let criteria = match body.parse() {
-        Ok(criteria) => criteria,
-        // A refused search is on the record too (HIPAA 164.312(b)).
-        Err(error) => {
-            return Err(caller
-                .fail(AuditAction::Search, R::RESOURCE, None, error)
-                .await);
-        }
-    };
+    let (mut caller, criteria) = caller
+        .require(Action::Read, R::RESOURCE, None)
+        .await?
+        .parse(&body, AuditAction::Search, R::RESOURCE, None)
+        .await?;
     let records = R::search(&mut caller.tx, &caller.keys, criteria).await?;
     let ids = records.iter().map(|record| to_uuid(R::id_of(record)));
     caller
