@@ -14,6 +14,9 @@
 //! - `#[derive(RedactedDebug)]` gives PHI-holding types a `Debug` that prints
 //!   `[PHI redacted]`.
 //!
+//! - With the `utoipa` feature, `Phi<T>` describes itself in OpenAPI documents as `T`,
+//!   marked `"x-phi": true` ([`openapi`]).
+//!
 //! See `guardrails/README.md` for what these checks do not catch.
 //!
 //! ```
@@ -38,6 +41,8 @@ extern crate self as phi_guard;
 
 mod extract;
 mod id;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 mod phi;
 mod response;
 mod url;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::ids::{AppointmentId, PatientId, from_uuid, to_uuid};
@@ -60,7 +60,7 @@ pub struct Appointment {
     pub ends_at: Phi<DateTime<Utc>>,
     #[phi(serde)]
     pub status: AppointmentStatus,
-    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema, required)]
     pub reason: Phi<Option<String>>,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -79,7 +79,7 @@ pub struct NewAppointment {
     #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub ends_at: Phi<DateTime<Utc>>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Phi<Option<String>>,
 }
 
@@ -96,7 +96,7 @@ pub struct AppointmentChanges {
     #[serde(default)]
     pub status: Option<AppointmentStatus>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Option<Phi<Option<String>>>,
 }
 

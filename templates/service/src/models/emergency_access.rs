@@ -10,16 +10,15 @@ use chrono::{DateTime, Duration, Utc};
 use phi_guard::{Phi, PhiResponse, RedactedDebug, opaque_id};
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection};
-use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::ids::{PatientId, UserId, from_uuid, to_uuid};
 use super::{MAX_PAGE, open_rows};
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
-use crate::routes::openapi::marked;
 
 const REASON: Field = Field::new("emergency_access", "reason");
 
@@ -53,7 +52,7 @@ pub struct BreakGlassRequest {
 /// The schema of [`BreakGlassRequest::reason`]: PHI, of the length [`BreakGlassRequest::reason`]
 /// accepts.
 fn reason_schema() -> RefOr<Schema> {
-    marked(
+    phi_guard::openapi::marked(
         ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(MIN_REASON_CHARS))
@@ -100,7 +99,7 @@ pub struct Grant {
     /// The clinician who broke the glass.
     #[schema(value_type = Uuid)]
     pub user_id: UserId,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub reason: Phi<String>,
     #[phi(serde)]
     pub granted_at: DateTime<Utc>,

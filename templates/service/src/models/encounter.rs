@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
@@ -13,7 +13,6 @@ use super::{ClinicalRecords, MAX_PAGE, open_rows, present, seal_reason};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
-use crate::routes::openapi::phi;
 
 /// Encrypted like the patients' columns; the times stay plaintext (see the migration).
 const REASON: Field = Field::new("encounters", "reason");
@@ -55,9 +54,9 @@ pub struct Encounter {
     pub id: EncounterId,
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(schema_with = phi::<EncounterClass>)]
+    #[schema(schema_with = Phi::<EncounterClass>::schema)]
     pub class: Phi<EncounterClass>,
-    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema, required)]
     pub reason: Phi<Option<String>>,
     #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub started_at: Phi<DateTime<Utc>>,
@@ -77,10 +76,10 @@ pub struct Encounter {
 pub struct NewEncounter {
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(schema_with = phi::<EncounterClass>)]
+    #[schema(schema_with = Phi::<EncounterClass>::schema)]
     pub class: Phi<EncounterClass>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Phi<Option<String>>,
     #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
     pub started_at: Phi<DateTime<Utc>>,
@@ -94,10 +93,10 @@ pub struct NewEncounter {
 #[serde(deny_unknown_fields)]
 pub struct EncounterChanges {
     #[serde(default)]
-    #[schema(schema_with = phi::<EncounterClass>)]
+    #[schema(schema_with = Phi::<EncounterClass>::schema)]
     pub class: Option<Phi<EncounterClass>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Option<Phi<Option<String>>>,
     #[serde(default)]
     #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::Deserialize;
 use sqlx::PgConnection;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
@@ -39,7 +39,7 @@ pub struct Note {
     pub id: NoteId,
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub body: Phi<String>,
     #[schema(value_type = Uuid)]
     pub author_id: UserId,
@@ -55,7 +55,7 @@ pub struct Note {
 pub struct NewNote {
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub body: Phi<String>,
 }
 
@@ -63,7 +63,7 @@ pub struct NewNote {
 #[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteChanges {
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub body: Phi<String>,
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::Deserialize;
 use sqlx::PgConnection;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::ids::{PatientId, from_uuid, to_uuid};
@@ -31,15 +31,15 @@ const NAME_DOB_INDEX: Field = Field::new("patients", "name_dob_index");
 pub struct Patient {
     #[schema(value_type = Uuid)]
     pub id: PatientId,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub mrn: Phi<String>,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub given_name: Phi<String>,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Phi<String>,
     #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Phi<NaiveDate>,
-    #[schema(value_type = Option<String>, required, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema, required)]
     pub phone: Phi<Option<String>>,
     #[phi(serde)]
     pub created_at: DateTime<Utc>,
@@ -52,16 +52,17 @@ pub struct Patient {
 #[serde(deny_unknown_fields)]
 pub struct NewPatient {
     /// Medical record number, unique within the clinic.
+    // utoipa writes no description beside `schema_with`, so this field says it all.
     #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
     pub mrn: Phi<String>,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub given_name: Phi<String>,
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Phi<String>,
     #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Phi<NaiveDate>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub phone: Phi<Option<String>>,
 }
 
@@ -70,19 +71,19 @@ pub struct NewPatient {
 #[serde(deny_unknown_fields)]
 pub struct PatientChanges {
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub mrn: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub given_name: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
     #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
     pub date_of_birth: Option<Phi<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub phone: Option<Phi<Option<String>>>,
 }
 
@@ -92,13 +93,13 @@ pub struct PatientChanges {
 #[serde(deny_unknown_fields)]
 pub struct PatientSearch {
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub mrn: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub given_name: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
     #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]

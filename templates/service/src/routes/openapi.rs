@@ -6,9 +6,10 @@
 //!
 //! The URL carries nothing but opaque ids (`{id}`, a UUID) and paging (`after`, `limit`,
 //! from the query types' `#[derive(utoipa::IntoParams)]`): PHI travels in JSON bodies
-//! only. PHI fields (`phi_guard::Phi<T>`) are described as `T`, marked `"x-phi": true`:
-//! `#[schema(value_type = T, extensions(("x-phi" = json!(true))))]`, or, where `T` is an
-//! enum, `#[schema(schema_with = phi::<T>)]` (utoipa drops extensions beside a reference).
+//! only. PHI fields (`phi_guard::Phi<T>`) are described as `T`, marked `"x-phi": true`, by
+//! the type itself (phi-guard's `utoipa` feature): `#[schema(schema_with =
+//! Phi::<T>::schema)]`. utoipa knows the chrono types only inside its derive, so a date or
+//! time field says both: `#[schema(value_type = T, extensions(("x-phi" = json!(true))))]`.
 
 use std::borrow::Cow;
 
@@ -16,13 +17,12 @@ use axum::Json;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AllOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -159,35 +159,11 @@ pub fn query<T: IntoParams>() -> Vec<Parameter> {
     T::into_params(|| Some(ParameterIn::Query))
 }
 
-/// The schema of a `phi_guard::Phi<T>` field, for `#[schema(schema_with = phi::<T>)]`:
-/// `T`'s, inline, marked `"x-phi": true` so that clients and reviewers see which fields
-/// are PHI.
+/// `T`'s schema marked `"x-phi": true`, for `#[schema(schema_with = phi::<T>)]` in the
+/// models `medforge add resource` writes; the built-in models name `Phi::<T>::schema`
+/// (phi-guard's `utoipa` feature), which also writes a nullable `T` as the derive does.
 pub fn phi<T: PartialSchema>() -> RefOr<Schema> {
-    marked(T::schema())
-}
-
-/// `schema`, marked as PHI.
-pub fn marked(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
-    let mut schema = schema.into();
-    let extensions = match &mut schema {
-        RefOr::T(Schema::Object(object)) => Some(&mut object.extensions),
-        RefOr::T(Schema::Array(array)) => Some(&mut array.extensions),
-        RefOr::T(Schema::OneOf(one_of)) => Some(&mut one_of.extensions),
-        RefOr::T(Schema::AnyOf(any_of)) => Some(&mut any_of.extensions),
-        RefOr::T(Schema::AllOf(all_of)) => Some(&mut all_of.extensions),
-        _ => None,
-    };
-    if let Some(extensions) = extensions {
-        extensions
-            .get_or_insert_with(Extensions::default)
-            .insert("x-phi".to_owned(), true.into());
-        return schema;
-    }
-    // A reference cannot carry the mark itself: wrap it.
-    AllOfBuilder::new()
-        .item(schema)
-        .extensions(Some([("x-phi", true)].into_iter().collect()))
-        .into()
+    phi_guard::openapi::marked(T::schema())
 }
 
 /// This document, as the schema of `GET /openapi.json`'s answer.
