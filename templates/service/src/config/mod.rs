@@ -209,7 +209,7 @@ impl fmt::Display for Environment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::key_provider::KeyProviderError;
+    use crate::crypto::key_provider::{KeyFile, KeyProviderError};
     use crate::policy::{KEY_PROVIDER, KeyProvider};
     use std::collections::HashMap;
 
@@ -217,33 +217,22 @@ mod tests {
     /// the text itself. The file goes when this is dropped.
     struct Provided {
         value: String,
-        file: Option<PathBuf>,
-    }
-
-    impl Drop for Provided {
-        fn drop(&mut self) {
-            if let Some(file) = &self.file {
-                let _ = std::fs::remove_file(file);
-            }
-        }
+        _file: Option<KeyFile>,
     }
 
     /// `text` as the key provider gives it.
     fn provide(text: &str) -> Provided {
         match KEY_PROVIDER {
             KeyProvider::File => {
-                use std::os::unix::fs::PermissionsExt;
-                let file = env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
-                std::fs::write(&file, text).unwrap();
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+                let file = KeyFile::new(text, 0o600);
                 Provided {
-                    value: file.display().to_string(),
-                    file: Some(file),
+                    value: file.path(),
+                    _file: Some(file),
                 }
             }
             KeyProvider::Env => Provided {
                 value: text.to_owned(),
-                file: None,
+                _file: None,
             },
         }
     }

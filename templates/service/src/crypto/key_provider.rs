@@ -93,33 +93,36 @@ pub fn from_base64(name: &'static str, text: &str) -> Result<Kek, KeyProviderErr
     Kek::from_base64(text).map_err(|_| KeyProviderError::Invalid(name))
 }
 
+/// A key file with `contents` and the Unix `mode`, in the temporary directory; it goes
+/// when this is dropped.
+#[cfg(test)]
+pub(crate) struct KeyFile(std::path::PathBuf);
+
+#[cfg(test)]
+impl KeyFile {
+    pub(crate) fn new(contents: &str, mode: u32) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        Self(path)
+    }
+
+    pub(crate) fn path(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+#[cfg(test)]
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A key file with `contents` and the Unix `mode`, in the temporary directory; it goes
-    /// when this is dropped.
-    struct KeyFile(std::path::PathBuf);
-
-    impl KeyFile {
-        fn new(contents: &str, mode: u32) -> Self {
-            use std::os::unix::fs::PermissionsExt;
-            let path = std::env::temp_dir().join(format!("kek-test-{}", uuid::Uuid::new_v4()));
-            std::fs::write(&path, contents).unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            Self(path)
-        }
-
-        fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-
-    impl Drop for KeyFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 
     #[test]
     fn a_key_file_others_can_read_is_refused() {
