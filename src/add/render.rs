@@ -385,7 +385,7 @@ pub struct FieldView {
     pub check: String,
     /// The type the row struct reads the column as.
     pub row: String,
-    /// The expression a query selects it with.
+    /// The expression a query selects it with, as it goes into a Rust string literal.
     pub select: String,
     /// The cast of its parameter in `INSERT` and `UPDATE`: `$3::bytea`.
     pub cast: String,
@@ -645,7 +645,7 @@ impl FieldView {
         // expression can be null.
         let select = if field.kind == FieldType::Decimal && !field.phi {
             let nullability = if field.required { "!" } else { "?" };
-            format!("{name}::text AS \"{name}{nullability}\"")
+            format!("{name}::text AS \\\"{name}{nullability}\\\"")
         } else {
             name.clone()
         };

@@ -397,3 +397,50 @@ fn update_renders_the_resource_again_and_keeps_a_hand_edit() {
             .contains("(team template)")
     );
 }
+
+/// The files an added resource gets, and the lines it adds to the shared files (not the
+/// lines around them, which are other work's), from the diff `--dry-run` prints; the
+/// migration's version, a time stamp, is written `VERSION`. Review a change with `cargo
+/// insta review`.
+#[test]
+fn the_files_of_an_added_resource() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let output = add(&project, PRESCRIPTIONS, &["--dry-run", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let document = json(&output);
+    let migration = document["migration"].as_str().unwrap();
+    let version = migration
+        .trim_start_matches("migrations/")
+        .split('_')
+        .next()
+        .unwrap();
+    let mut files = String::new();
+    for file in document["files"].as_array().unwrap() {
+        let what = match file["action"].as_str().unwrap() {
+            "added" => "new file",
+            _ => "lines added",
+        };
+        files.push_str(&format!(
+            "==> {} ({what}) <==\n",
+            file["path"].as_str().unwrap()
+        ));
+        for line in file["diff"].as_str().unwrap().lines() {
+            if let Some(added) = line.strip_prefix('+').filter(|_| !line.starts_with("+++")) {
+                files.push_str(added);
+                files.push('\n');
+            }
+        }
+        files.push('\n');
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(PRESCRIPTIONS.join(" "));
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "add_prescriptions__files",
+            files.replace(version, "VERSION")
+        );
+    });
+}

@@ -69,7 +69,7 @@ fn passes_its_own_ci(name: &str, set: &[&str], setup: Setup) {
 }
 
 /// PATH with the medforge under test first.
-fn path_with_medforge() -> std::ffi::OsString {
+pub(super) fn path_with_medforge() -> std::ffi::OsString {
     let bin = Path::new(env!("CARGO_BIN_EXE_medforge"))
         .parent()
         .expect("the binary is in a directory")
