@@ -342,8 +342,8 @@ pub struct Uses {
     pub date: bool,
     pub decimal: bool,
     pub code: bool,
-    /// A PHI code field: its schema is marked through `openapi::phi`.
-    pub phi_code: bool,
+    /// A PHI field whose schema comes from `Phi<T>` itself (`utoipa::PartialSchema`).
+    pub typed_phi: bool,
     /// An optional field, which a PATCH may clear.
     pub present: bool,
 }
@@ -375,6 +375,10 @@ pub struct FieldView {
     pub value: String,
     /// What the OpenAPI schema describes it as (`String` for a decimal).
     pub schema: String,
+    /// Whether a PHI field's schema comes from its type (`schema_with = Phi::<T>::schema`);
+    /// otherwise it is `value_type = schema` marked `x-phi` by hand (utoipa knows the
+    /// chrono types only inside its derive, and a decimal is described as text).
+    pub typed_schema: bool,
     /// A code field's enum, values and variants.
     pub code: Option<CodeView>,
     /// The column's SQL type: `bytea` for PHI.
@@ -454,7 +458,7 @@ impl ResourceView {
             date: has(&|f| f.kind == FieldType::Date),
             decimal: has(&|f| f.kind == FieldType::Decimal),
             code: has(&|f| f.kind == FieldType::Code),
-            phi_code: has(&|f| f.kind == FieldType::Code && f.phi),
+            typed_phi: has(&|f| f.phi && typed_schema(f.kind)),
             present: has(&|f| !f.required),
         };
         ResourceView {
@@ -625,7 +629,7 @@ impl FieldView {
             FieldType::Date => ("date", "NaiveDate", "::date"),
             FieldType::Datetime => ("timestamptz", "DateTime<Utc>", "::timestamptz"),
             FieldType::Integer => ("bigint", "i64", "::bigint"),
-            FieldType::Decimal => ("numeric(24, 6)", "String", "::text::numeric"),
+            FieldType::Decimal => ("numeric", "String", "::text::numeric"),
             FieldType::Boolean => ("boolean", "bool", "::boolean"),
         };
         let (sql, row, cast) = if field.phi {
@@ -655,6 +659,7 @@ impl FieldView {
             constant: name.to_ascii_uppercase(),
             value: optional(&base),
             schema,
+            typed_schema: typed_schema(field.kind),
             base,
             code,
             sql,
@@ -678,6 +683,14 @@ impl FieldView {
             name,
         }
     }
+}
+
+/// Whether `Phi<T>` of this type describes itself in OpenAPI.
+fn typed_schema(kind: FieldType) -> bool {
+    matches!(
+        kind,
+        FieldType::Text | FieldType::Code | FieldType::Integer | FieldType::Boolean
+    )
 }
 
 /// Two distinct synthetic values of `field`, as JSON text. Text samples are distinctive
