@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::generated_project::path_with_medforge;
 use crate::support::project::{git, json};
-use crate::support::{code, generate, generated_target_dir, stderr};
+use crate::support::{code, generate, generated_build, generated_target_dir, stderr};
 
 /// `medforge add resource` in `project`, as CI runs it: the generated projects' shared
 /// target directory, so the `.sqlx` refresh builds on the dependencies compiled already.
@@ -43,6 +43,7 @@ fn add(project: &std::path::Path, args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn a_project_with_two_added_resources_passes_its_own_ci() {
+    let _one_at_a_time = generated_build();
     let work = tempfile::tempdir().unwrap();
     let project = generate(work.path(), "clinic", &[]);
     git(&project, &["init", "-q"]);

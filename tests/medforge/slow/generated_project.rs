@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::project::git;
-use crate::support::{generate, generated_target_dir};
+use crate::support::{generate, generated_build, generated_target_dir};
 
 /// Where the generated project's first commit stands, and what its `.ci/run` may find.
 #[derive(Clone, Copy)]
@@ -20,6 +20,7 @@ enum Setup {
 }
 
 fn passes_its_own_ci(name: &str, set: &[&str], setup: Setup) {
+    let _one_at_a_time = generated_build();
     let work = tempfile::tempdir().unwrap();
     let project = generate(work.path(), name, set);
     let mut ci = Command::new("bash");

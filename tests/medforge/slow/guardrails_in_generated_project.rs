@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{generate, generated_target_dir, stderr};
+use crate::support::{generate, generated_build, generated_target_dir, stderr};
 
 /// Adds `source` as a module of the generated service and runs `cargo build`.
 fn build_with(project: &Path, module: &str, source: &str) -> std::process::Output {
+    let _one_at_a_time = generated_build();
     std::fs::write(project.join("src").join(format!("{module}.rs")), source).unwrap();
     let lib = project.join("src/lib.rs");
     let mut lib_source = std::fs::read_to_string(&lib).unwrap();

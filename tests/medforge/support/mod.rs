@@ -55,6 +55,17 @@ pub fn generated_target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-target"))
 }
 
+/// Held while a generated project builds and tests in [`generated_target_dir`]: one at a
+/// time. Two builds at once race in the shared directory (a doctest of one project was
+/// seen linking a `phi_guard_macros` the other had just replaced: cargo names a path
+/// dependency's artifacts by its path inside the workspace, the same in every project).
+pub fn generated_build() -> std::sync::MutexGuard<'static, ()> {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    BUILD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Names of the entries in `dir`, sorted.
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
