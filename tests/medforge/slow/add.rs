@@ -8,8 +8,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use super::generated_project::path_with_medforge;
-use crate::support::project::{git, json};
-use crate::support::{code, generate, generated_build, generated_target_dir, stderr};
+use crate::support::project::{edit, git, json, snapshot, team_template};
+use crate::support::{code, generate, generated_build, generated_target_dir, medforge, stderr};
 
 /// `medforge add resource` in `project`, as CI runs it: the generated projects' shared
 /// target directory, so the `.sqlx` refresh builds on the dependencies compiled already.
@@ -102,4 +102,36 @@ fn a_project_with_two_added_resources_passes_its_own_ci() {
         "building and testing changed the committed tree:\n{}",
         String::from_utf8_lossy(&status.stdout)
     );
+}
+
+/// Atomic: when the refresh fails (here a team template's migration PostgreSQL refuses),
+/// the project is exactly as it was, and the failure names the step.
+#[test]
+fn a_refresh_that_fails_leaves_the_project_as_it_was() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    let team = team_template(work.path(), "team", "0.1.0");
+    edit(
+        &team.join("resource-templates/migration.sql.liquid"),
+        "ALTER TABLE {{ resource.name }} ENABLE ROW LEVEL SECURITY;",
+        "ALTER TABLE {{ resource.name }} ENABLE ROW LEVEL SECURITY AND MORE;",
+    );
+    let before = snapshot(&project);
+    let output = medforge(
+        &project,
+        &[
+            "add",
+            "resource",
+            "rooms",
+            "--field",
+            "label:text",
+            "--template",
+            team.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let error = json(&output)["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("apply the migrations"), "{error}");
+    assert_eq!(snapshot(&project), before, "a failed add writes nothing");
 }
