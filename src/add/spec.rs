@@ -394,16 +394,7 @@ impl ResourceSpec {
                     ));
                 }
                 (FieldType::Code, false) => validate_values(&field.name, &field.values)?,
-                (_, false) => {
-                    return Err(invalid(
-                        "--values",
-                        format!(
-                            "--values is for code fields, and `{}` is {}",
-                            field.name,
-                            field.kind.name()
-                        ),
-                    ));
-                }
+                (_, false) => return Err(values_need_code(field)),
                 (_, true) => {}
             }
         }
@@ -561,14 +552,7 @@ pub fn assign_values(fields: &mut [FieldSpec], flags: &[String]) -> Result<()> {
                     .find(|f| f.name == field.trim())
                     .expect("the filter found it");
                 if field.kind != FieldType::Code {
-                    return Err(invalid(
-                        "--values",
-                        format!(
-                            "--values is for code fields, and `{}` is {}",
-                            field.name,
-                            field.kind.name()
-                        ),
-                    ));
+                    return Err(values_need_code(field));
                 }
                 field.values = split_values(values);
             }
@@ -605,6 +589,18 @@ pub fn assign_values(fields: &mut [FieldSpec], flags: &[String]) -> Result<()> {
         field.values = values;
     }
     Ok(())
+}
+
+/// `--values` given to a field that is not a code field.
+fn values_need_code(field: &FieldSpec) -> Error {
+    invalid(
+        "--values",
+        format!(
+            "--values is for code fields, and `{}` is {}",
+            field.name,
+            field.kind.name()
+        ),
+    )
 }
 
 fn split_values(text: &str) -> Vec<String> {

@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::support::project::{edit, git, json, read, snapshot};
 use crate::support::{code, generate, medforge, stderr, stdout};
 
-const PRESCRIPTIONS: &[&str] = &[
+/// The first resource medforge's CI adds (SPEC 4.6's example, with a code field).
+pub(crate) const PRESCRIPTIONS: &[&str] = &[
     "add",
     "resource",
     "prescriptions",

@@ -50,24 +50,8 @@ fn a_project_with_two_added_resources_passes_its_own_ci() {
     git(&project, &["add", "-A"]);
     git(&project, &["commit", "-q", "-m", "medforge new"]);
 
-    let prescriptions = add(
-        &project,
-        &[
-            "prescriptions",
-            "--field",
-            "medication:text:phi:required",
-            "--field",
-            "dose:text:phi",
-            "--field",
-            "prescribed_on:date",
-            "--field",
-            "status:code",
-            "--values",
-            "active,stopped",
-            "--belongs-to",
-            "patient",
-        ],
-    );
+    // `PRESCRIPTIONS` without its `add resource`.
+    let prescriptions = add(&project, &crate::add::PRESCRIPTIONS[2..]);
     let new_queries = prescriptions["files"]
         .as_array()
         .unwrap()
