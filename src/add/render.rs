@@ -316,8 +316,6 @@ pub struct ResourceView {
     pub columns: String,
     /// The columns `INSERT` names.
     pub insert_columns: String,
-    /// The first `$n` of the fields in `INSERT`.
-    pub first_field_param: usize,
     /// What the model imports: which kinds of field there are.
     pub uses: Uses,
     /// The `Role` variants per action.
@@ -483,7 +481,6 @@ impl ResourceView {
             fields,
             columns: columns.join(", "),
             insert_columns: insert_columns.join(", "),
-            first_field_param,
             roles,
             access: access_arms(spec),
             matrix: Action::ALL
