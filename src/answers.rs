@@ -361,6 +361,7 @@ impl Answers {
             key_provider: self.choice(&options::KEY_PROVIDER),
             ai_tools: self.set(&options::AI_TOOLS),
             data_residency: self.text(&options::DATA_RESIDENCY),
+            ui: self.choice(&options::UI),
         }
     }
 
@@ -534,7 +535,7 @@ mod tests {
 
     #[test]
     fn the_policy_types_every_answer() {
-        use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls};
+        use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls, Ui};
         let defaults = Answers::defaults().policy();
         assert_eq!(defaults.regime, Regime::All);
         assert_eq!(defaults.tenancy, Tenancy::Multi);
@@ -553,6 +554,7 @@ mod tests {
         );
         assert_eq!(defaults.ai_tools.len(), AiTool::NAMES.len());
         assert_eq!(defaults.data_residency, "ch");
+        assert_eq!(defaults.ui, Ui::Web);
         // Options without an answer read as their default.
         assert_eq!(Answers::default().policy(), defaults);
 
@@ -568,6 +570,7 @@ mod tests {
                 "key_provider=env".into(),
                 "ai_tools=zed,claude".into(),
                 "data_residency=eu-west".into(),
+                "ui=none".into(),
             ])
             .unwrap();
         let policy = answers.policy();
@@ -588,6 +591,7 @@ mod tests {
             [AiTool::Claude, AiTool::Zed]
         );
         assert_eq!(policy.data_residency, "eu-west");
+        assert_eq!(policy.ui, Ui::ApiOnly);
     }
 
     #[test]

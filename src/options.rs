@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls};
+use crate::policy::{AiTool, KeyProvider, Mfa, Module, Regime, Tenancy, Tls, Ui};
 
 /// What values an option accepts.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -253,6 +253,27 @@ pub const DATA_RESIDENCY: OptionSpec = OptionSpec {
     files: &[],
 };
 
+pub const UI: OptionSpec = OptionSpec {
+    key: "ui",
+    kind: Kind::Choice { choices: Ui::NAMES },
+    default: Default::Str(Ui::DEFAULT.name()),
+    prompt: "Web interface for clinic staff",
+    help: "web: server-rendered pages on the service's own origin (strict CSP, no JavaScript \
+           framework, no third-party origin), so nobody writes a single-page front end. \
+           none: the JSON API only; no page code or template dependency is compiled in.",
+    // The pages, their askama configuration, their tests and the screenshots the docs
+    // show; an API-only project has none of them.
+    files: &[Conditional {
+        when: When::Selected(Ui::Web.name()),
+        files: &[
+            "src/web",
+            "askama.toml",
+            "tests/service/web",
+            "docs/screenshots",
+        ],
+    }],
+};
+
 const fn module_files(module: Module, files: &'static [&'static str]) -> Conditional {
     Conditional {
         when: When::Selected(module.name()),
@@ -279,6 +300,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     KEY_PROVIDER,
     AI_TOOLS,
     DATA_RESIDENCY,
+    UI,
 ];
 
 /// Looks an option up by key.

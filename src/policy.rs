@@ -152,6 +152,17 @@ choices! {
     }
 }
 
+choices! {
+    /// How clinic staff reach the service (SPEC 4.5).
+    Ui (default Web) {
+        /// Server-rendered pages on the service's own origin, beside the JSON API.
+        Web => "web",
+        /// The JSON API only: no page code and no template engine compiled in. Not
+        /// `None`, which would read as `Option::None` in a match.
+        ApiOnly => "none",
+    }
+}
+
 /// Every answer, typed: one field per option of the option table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -166,6 +177,7 @@ pub struct Policy {
     pub ai_tools: BTreeSet<AiTool>,
     /// The region label patient data must stay in, e.g. `ch` or `eu-west`.
     pub data_residency: String,
+    pub ui: Ui,
 }
 
 #[cfg(test)]
@@ -190,5 +202,8 @@ mod tests {
         names_round_trip::<Tls>(Tls::NAMES);
         names_round_trip::<KeyProvider>(KeyProvider::NAMES);
         names_round_trip::<AiTool>(AiTool::NAMES);
+        names_round_trip::<Ui>(Ui::NAMES);
+        assert_eq!(Ui::NAMES, ["web", "none"]);
+        assert_eq!(Ui::DEFAULT, Ui::Web);
     }
 }

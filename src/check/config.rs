@@ -1,5 +1,6 @@
-//! The policy constants of `src/policy.rs`: the session timeouts and the TLS setting must
-//! equal the recorded answers, and the recorded timeouts must be in range.
+//! The policy constants of `src/policy.rs`: the session timeouts, the TLS setting and the
+//! web-interface setting must equal the recorded answers, and the recorded timeouts must be
+//! in range.
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use crate::answers::{Answers, Origin, Value};
 use crate::error::Result;
 use crate::fs::read_optional_text;
 use crate::options::{self, OptionSpec};
-use crate::policy::Policy;
+use crate::policy::{Policy, Tls, Ui};
 use crate::record::{self, Record};
 
 pub const SESSION_TIMEOUTS: Rule = Rule {
@@ -26,8 +27,16 @@ pub const TLS_SETTING: Rule = Rule {
            answer. Change it with `medforge update --set tls=...`.",
 };
 
+pub const UI_SETTING: Rule = Rule {
+    id: "ui-setting",
+    title: "The web-interface setting matches the answer",
+    help: "src/policy.rs UI equals the recorded `ui` answer, so the pages for clinic staff \
+           (the `web` feature, which the file asserts agrees) are compiled in exactly when \
+           the project was generated with them. Change it with `medforge update --set ui=...`.",
+};
+
 pub const FAMILY: Family = Family {
-    rules: &[SESSION_TIMEOUTS, TLS_SETTING],
+    rules: &[SESSION_TIMEOUTS, TLS_SETTING, UI_SETTING],
     check,
 };
 
@@ -48,6 +57,44 @@ const TIMEOUTS: &[Timeout] = &[
         spec: &options::SESSION_ABSOLUTE_HOURS,
         constant: "SESSION_ABSOLUTE_HOURS",
         answer: |policy| policy.session_absolute_hours,
+    },
+];
+
+/// A one-of option that `src/policy.rs` holds as a variant of the project's own enum.
+struct Setting {
+    rule: &'static str,
+    spec: &'static OptionSpec,
+    constant: &'static str,
+    /// The project's enum, for messages.
+    enum_name: &'static str,
+    /// The variant of that enum the answer is written as (the template's liquid picks it).
+    variant: fn(&Policy) -> &'static str,
+    /// The answer's name, as recorded.
+    answer: fn(&Policy) -> &'static str,
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting {
+        rule: TLS_SETTING.id,
+        spec: &options::TLS,
+        constant: "TLS_TERMINATION",
+        enum_name: "TlsTermination",
+        variant: |policy| match policy.tls {
+            Tls::Rustls => "Rustls",
+            Tls::Proxy => "Proxy",
+        },
+        answer: |policy| policy.tls.name(),
+    },
+    Setting {
+        rule: UI_SETTING.id,
+        spec: &options::UI,
+        constant: "UI",
+        enum_name: "Ui",
+        variant: |policy| match policy.ui {
+            Ui::Web => "Web",
+            Ui::ApiOnly => "ApiOnly",
+        },
+        answer: |policy| policy.ui.name(),
     },
 ];
 
@@ -88,19 +135,20 @@ fn check(ctx: &Context) -> Result<Vec<Finding>> {
             SESSION_TIMEOUTS.id,
             CONFIG_FILE,
             format!(
-                "is missing, so the session timeouts and TLS setting are not enforced; restore \
-                 it from .medforge/base/{CONFIG_FILE}"
+                "is missing, so the session timeouts, the TLS setting and the web-interface \
+                 setting are not enforced; restore it from .medforge/base/{CONFIG_FILE}"
             ),
         )]);
     };
     let mut findings = Vec::new();
-    let mut expect = |rule: &'static str, name: &str, key: &str, want: ConstValue| {
+    // `want` is the value the constant must hold; `answer` is the recorded answer as a
+    // person reads it.
+    let mut expect = |rule: &'static str, name: &str, key: &str, want: ConstValue, answer: &str| {
         let shown = |value: &ConstValue| match value {
             ConstValue::Int(n) => n.to_string(),
-            ConstValue::Variant(v) => v.to_lowercase(),
+            ConstValue::Variant(v) => v.clone(),
             ConstValue::Other(text) => text.clone(),
         };
-        let answer = shown(&want);
         match constant(&text, name) {
             None => findings.push(Finding::in_file(
                 rule,
@@ -110,7 +158,7 @@ fn check(ctx: &Context) -> Result<Vec<Finding>> {
                      {answer}), or restore the file from .medforge/base/{CONFIG_FILE}"
                 ),
             )),
-            Some(constant) if shown(&constant.value) != answer => findings.push(Finding::at(
+            Some(constant) if constant.value != want => findings.push(Finding::at(
                 rule,
                 CONFIG_FILE,
                 constant.line,
@@ -124,19 +172,29 @@ fn check(ctx: &Context) -> Result<Vec<Finding>> {
         }
     };
     for timeout in TIMEOUTS {
+        let minutes_or_hours = u64::from((timeout.answer)(ctx.policy));
         expect(
             SESSION_TIMEOUTS.id,
             timeout.constant,
             timeout.spec.key,
-            ConstValue::Int(u64::from((timeout.answer)(ctx.policy))),
+            ConstValue::Int(minutes_or_hours),
+            &minutes_or_hours.to_string(),
         );
     }
-    expect(
-        TLS_SETTING.id,
-        "TLS_TERMINATION",
-        options::TLS.key,
-        ConstValue::Variant(ctx.policy.tls.name().to_owned()),
-    );
+    for setting in SETTINGS {
+        let variant = (setting.variant)(ctx.policy);
+        expect(
+            setting.rule,
+            setting.constant,
+            setting.spec.key,
+            ConstValue::Variant(variant.to_owned()),
+            &format!(
+                "{} ({}::{variant})",
+                (setting.answer)(ctx.policy),
+                setting.enum_name
+            ),
+        );
+    }
     Ok(findings)
 }
 

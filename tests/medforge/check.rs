@@ -78,6 +78,7 @@ fn a_freshly_generated_project_passes() {
                 "ai_tools=none",
                 "modules=patients",
                 "data_residency=us",
+                "ui=none",
             ][..],
         ),
     ] {
@@ -339,6 +340,24 @@ fn a_tls_setting_that_differs_from_the_answer_is_reported() {
             &p.join("src/policy.rs"),
             "TlsTermination::Proxy;",
             "TlsTermination::Rustls;",
+        );
+    });
+}
+
+#[test]
+fn a_ui_setting_that_differs_from_the_answer_is_reported() {
+    reported(&[], "ui-setting", "src/policy.rs", None, |p| {
+        edit(
+            &p.join("src/policy.rs"),
+            "Ui = Ui::Web;",
+            "Ui = Ui::ApiOnly;",
+        );
+    });
+    reported(&["ui=none"], "ui-setting", "src/policy.rs", None, |p| {
+        edit(
+            &p.join("src/policy.rs"),
+            "Ui = Ui::ApiOnly;",
+            "Ui = Ui::Web;",
         );
     });
 }

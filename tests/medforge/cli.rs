@@ -52,7 +52,12 @@ fn yes_and_json_generate_the_default_project_and_report_it() {
         Some(env!("CARGO_PKG_VERSION"))
     );
     assert!(record["medforge"]["template_version"].as_str().is_some());
-    assert_eq!(record["answers"].as_table().unwrap().len(), 10);
+    // Every option is recorded, the web interface's among them.
+    assert_eq!(
+        record["answers"].as_table().unwrap().len(),
+        medforge::options::OPTIONS.len()
+    );
+    assert_eq!(record["answers"]["ui"].as_str(), Some("web"));
     // Human messages stay on stderr.
     assert!(
         stderr(&output).contains("Created `demo`"),
@@ -115,6 +120,7 @@ tls = "proxy"
 key_provider = "env"
 ai_tools = ["claude"]
 data_residency = "us"
+ui = "none"
 "#,
     )
     .unwrap();
@@ -139,6 +145,14 @@ data_residency = "us"
         report["answers"]["modules"],
         serde_json::json!(["patients", "appointments"])
     );
+    // An API-only project: the answer is recorded and no page code is written.
+    assert_eq!(report["answers"]["ui"], "none");
+    let project = work.path().join("demo");
+    let record = std::fs::read_to_string(project.join(".medforge/answers.toml")).unwrap();
+    assert!(record.contains("ui = \"none\""), "{record}");
+    for web_only in medforge::options::UI.files.iter().flat_map(|c| c.files) {
+        assert!(!project.join(web_only).exists(), "{web_only}");
+    }
 }
 
 #[test]
@@ -427,7 +441,8 @@ fn options_json_lists_every_option_with_type_default_and_help() {
             "tls",
             "key_provider",
             "ai_tools",
-            "data_residency"
+            "data_residency",
+            "ui"
         ]
     );
     for option in options {
@@ -937,6 +952,8 @@ mod terminal {
         tty.send(&format!("Europe{ENTER}"));
         tty.expect("is not a region label such as ch, eu, us or eu-west");
         tty.send(&format!("{}{ENTER}", BACKSPACE.repeat(6)));
+        tty.expect("Web interface for clinic staff");
+        tty.send(ENTER);
         // The summary comes before anything is written.
         tty.expect("medforge will create `fresh`");
         tty.expect("data_residency          ch");
@@ -968,6 +985,7 @@ mod terminal {
             "Key-encryption key provider",
             "AI coding tools",
             "Data residency region",
+            "Web interface for clinic staff",
         ] {
             tty.expect(prompt);
             tty.send(ENTER);

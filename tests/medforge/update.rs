@@ -445,6 +445,77 @@ fn enabling_a_module_on_an_untouched_project_equals_generating_it_fresh() {
 }
 
 #[test]
+fn turning_the_web_interface_off_and_on_equals_generating_it_so() {
+    let work = tempfile::tempdir().unwrap();
+    let project = generate(work.path(), "clinic", &[]);
+    assert!(project.join("src/web/mod.rs").is_file());
+
+    let output = update(&project, &["--set", "ui=none", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(json(&output)["answers"]["ui"], "none");
+    assert_eq!(
+        action(&json(&output), "src/web/mod.rs").as_deref(),
+        Some("removed")
+    );
+    let api_only_work = tempfile::tempdir().unwrap();
+    let api_only = generate(api_only_work.path(), "clinic", &["ui=none"]);
+    assert_eq!(snapshot(&project), snapshot(&api_only));
+    assert!(read(&project.join("src/policy.rs")).contains("Ui = Ui::ApiOnly;"));
+
+    let output = update(&project, &["--set", "ui=web"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let web_work = tempfile::tempdir().unwrap();
+    let web = generate(web_work.path(), "clinic", &[]);
+    assert_eq!(snapshot(&project), snapshot(&web));
+}
+
+/// The page templates and stylesheet under src/web/ are askama's: cargo-generate.toml's
+/// `exclude` has liquid leave them alone, so `new`, `.medforge/base/` and `update` all
+/// hold them byte for byte as the template does. src/web/mod.rs is rendered.
+#[test]
+fn askama_templates_are_copied_verbatim_by_new_and_update() {
+    let work = tempfile::tempdir().unwrap();
+    let team = team_template(work.path(), "team", "1.0.0");
+    // An undefined liquid variable fails the render, so a rendered probe fails the test.
+    let page = "src/web/templates/probe.html";
+    let style = "src/web/assets/probe.css";
+    let page_v1 = "<p>{{ patient.name }}</p>\n{% if caller.is_admin %}<a>admin</a>{% endif %}\n";
+    write(&team.join(page), page_v1);
+    write(
+        &team.join(style),
+        "/* {{ not_liquid }} */\nbody { margin: 0 }\n",
+    );
+
+    let output = medforge(
+        work.path(),
+        &["new", "clinic", "--yes", "--template", "team"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let project = work.path().join("clinic");
+    for root in [project.clone(), project.join(".medforge/base")] {
+        assert_eq!(read(&root.join(page)), page_v1, "{}", root.display());
+        assert_eq!(read(&root.join(style)), read(&team.join(style)));
+        let module = read(&root.join("src/web/mod.rs"));
+        assert!(
+            !module.contains("{%"),
+            "src/web/mod.rs was not rendered:\n{module}"
+        );
+    }
+
+    let page_v2 = "<p>{{ patient.name }}</p>\n{% for code in codes %}{{ code }}{% endfor %}\n";
+    write(&team.join(page), page_v2);
+    write(
+        &team.join("medforge-template.toml"),
+        "version = \"1.1.0\"\n",
+    );
+    let output = update(&project, &["--template", "../team", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(action(&json(&output), page).as_deref(), Some("updated"));
+    assert_eq!(read(&project.join(page)), page_v2);
+    assert_eq!(read(&project.join(".medforge/base").join(page)), page_v2);
+}
+
+#[test]
 fn an_older_medforge_refuses_to_update_a_newer_project() {
     let work = tempfile::tempdir().unwrap();
     let project = generate(work.path(), "clinic", &[]);
