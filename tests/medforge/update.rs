@@ -469,9 +469,10 @@ fn turning_the_web_interface_off_and_on_equals_generating_it_so() {
     assert_eq!(snapshot(&project), snapshot(&web));
 }
 
-/// The page templates and stylesheet under src/web/ are askama's: cargo-generate.toml's
-/// `exclude` has liquid leave them alone, so `new`, `.medforge/base/` and `update` all
-/// hold them byte for byte as the template does. src/web/mod.rs is rendered.
+/// The page templates and stylesheet under src/web/ are askama's, and the screenshots are
+/// images: cargo-generate.toml's `exclude` has liquid leave them alone, so `new`,
+/// `.medforge/base/` and `update` all hold them byte for byte as the template does.
+/// src/web/mod.rs is rendered.
 #[test]
 fn askama_templates_are_copied_verbatim_by_new_and_update() {
     let work = tempfile::tempdir().unwrap();
@@ -485,6 +486,11 @@ fn askama_templates_are_copied_verbatim_by_new_and_update() {
         &team.join(style),
         "/* {{ not_liquid }} */\nbody { margin: 0 }\n",
     );
+    // A screenshot is an image, not UTF-8 text: liquid would refuse it.
+    let screenshot = "docs/screenshots/probe.png";
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\xff\xfe{{";
+    std::fs::create_dir_all(team.join("docs/screenshots")).unwrap();
+    std::fs::write(team.join(screenshot), png).unwrap();
 
     let output = medforge(
         work.path(),
@@ -495,6 +501,7 @@ fn askama_templates_are_copied_verbatim_by_new_and_update() {
     for root in [project.clone(), project.join(".medforge/base")] {
         assert_eq!(read(&root.join(page)), page_v1, "{}", root.display());
         assert_eq!(read(&root.join(style)), read(&team.join(style)));
+        assert_eq!(std::fs::read(root.join(screenshot)).unwrap(), png);
         let module = read(&root.join("src/web/mod.rs"));
         assert!(
             !module.contains("{%"),
