@@ -167,6 +167,8 @@ pub const MODULES: OptionSpec = OptionSpec {
                 "migrations/0103_notes.sql",
                 "src/models/note.rs",
                 "src/routes/notes.rs",
+                "src/web/notes.rs",
+                "src/web/templates/notes.html",
                 "tests/service/notes.rs",
             ],
         ),

@@ -120,6 +120,13 @@ fn behind_a_tls_proxy() {
     snapshot("tls_proxy", &["tls=proxy"]);
 }
 
+/// `ui = none`: the JSON API only, without the pages, their tests, askama.toml or the
+/// `web` feature.
+#[test]
+fn api_only_without_the_web_interface() {
+    snapshot("api_only", &["ui=none"]);
+}
+
 #[test]
 fn no_ai_tools_means_no_ai_files() {
     let work = tempfile::tempdir().unwrap();

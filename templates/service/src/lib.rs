@@ -4,6 +4,8 @@
 //! - [`config`]: settings from the environment; [`policy`]: the answers given at
 //!   generation, the one file of `src/` filled in from them;
 //! - [`routes`]: the HTTP API, one module per resource;
+//! - `web` (when generated with `ui = web`): the pages for clinic staff, over the same
+//!   flows, model and audit code as the API;
 //! - [`request`]: what a request brings beyond its route: its body, address, request id;
 //! - [`audit`]: the hash-chained audit trail every access writes to;
 //! - [`crypto`]: encryption of the PHI columns, the key ring and key rotation;
@@ -44,6 +46,10 @@ pub mod state;
 #[cfg(feature = "tls-rustls")]
 pub mod tls;
 {%- endif %}
+{%- if ui == "web" %}
+#[cfg(feature = "web")]
+pub mod web;
+{%- endif %}
 
 pub use state::AppState;
 
@@ -52,11 +58,10 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let cors_allowed_origins = state.cors_allowed_origins.clone();
     let environment = state.environment;
-    middleware::stack(
-        routes::router().with_state(state),
-        &cors_allowed_origins,
-        environment,
-    )
+    let routes = routes::router();
+    #[cfg(feature = "web")]
+    let routes = routes.merge(web::router());
+    middleware::stack(routes.with_state(state), &cors_allowed_origins, environment)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests

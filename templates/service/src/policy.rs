@@ -42,6 +42,9 @@ pub const TLS_TERMINATION: TlsTermination = TlsTermination::{% if tls == "proxy"
 /// Where the key-encryption key comes from (the `key_provider` answer).
 pub const KEY_PROVIDER: KeyProvider = KeyProvider::{% if key_provider == "env" %}Env{% else %}File{% endif %};
 
+/// Whether the service serves the web interface for clinic staff (the `ui` answer).
+pub const UI: Ui = Ui::{% if ui == "none" %}ApiOnly{% else %}Web{% endif %};
+
 /// Region label where patient data must stay (the `data_residency` answer). Logged at
 /// startup, so an operator can hold a deployment against it.
 pub const DATA_RESIDENCY: &str = "{{data_residency}}";
@@ -56,6 +59,13 @@ const _: () = assert!(SESSION_ABSOLUTE_HOURS >= 1 && SESSION_ABSOLUTE_HOURS <= 2
 const _: () = assert!(
     cfg!(feature = "tls-rustls") == matches!(TLS_TERMINATION, TlsTermination::Rustls),
     "the tls-rustls feature must be on exactly when TLS_TERMINATION is Rustls"
+);
+
+// The pages (the `web` feature, Cargo.toml) are compiled in exactly when the answer asks
+// for them: an API-only project carries no page code and no template engine.
+const _: () = assert!(
+    cfg!(feature = "web") == matches!(UI, Ui::Web),
+    "the web feature must be on exactly when UI is Web"
 );
 
 /// How many clinics a database holds.
@@ -83,6 +93,15 @@ pub enum TlsTermination {
     Rustls,
     /// A TLS proxy in front of the service terminates TLS and forwards plain HTTP.
     Proxy,
+}
+
+/// How clinic staff reach the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ui {
+    /// Server-rendered pages on the service's own origin (src/web/), beside the API.
+    Web,
+    /// The JSON API only.
+    ApiOnly,
 }
 
 /// Where the key-encryption key comes from.

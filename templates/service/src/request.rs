@@ -22,6 +22,12 @@ use crate::state::AppState;
 pub struct JsonBody(Bytes);
 
 impl JsonBody {
+    /// A body made on the server, e.g. from a page's form fields, to be parsed by the same
+    /// rules as a client's.
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        Self(Bytes::from(value.to_string()))
+    }
+
     /// The body as `T`. Fields `T` does not declare are refused (every input type is
     /// `deny_unknown_fields`: no mass assignment of a clinic or a role). A field that is
     /// missing or holds a value of the wrong type or format is named with a fixed rule;

@@ -180,7 +180,7 @@ async fn read_page(caller: Caller, paging: AuditPaging) -> Result<Vec<StoredEven
     Ok(events)
 }
 
-async fn list(
+pub(crate) async fn list(
     caller: Caller,
     SafeQuery(paging): SafeQuery<AuditPaging>,
 ) -> Result<PhiJson<AuditPage>, ApiError> {
@@ -214,7 +214,7 @@ async fn list_fhir(
 /// Recomputes the clinic's chain up to its head, in the request's own transaction, and
 /// reports the first broken link. Tampering is an answer (200, `ok: false`), never an
 /// error status.
-async fn verify(caller: Caller) -> Result<PhiJson<VerificationView>, ApiError> {
+pub(crate) async fn verify(caller: Caller) -> Result<PhiJson<VerificationView>, ApiError> {
     let mut caller = caller
         .require(Action::Read, Resource::AuditTrail, None)
         .await?;

@@ -75,7 +75,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-async fn break_glass(
+pub(crate) async fn break_glass(
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<Granted>), ApiError> {
@@ -129,7 +129,7 @@ async fn break_glass(
     Ok((StatusCode::CREATED, PhiJson(granted)))
 }
 
-async fn flagged(
+pub(crate) async fn flagged(
     caller: Caller,
     SafeQuery(paging): SafeQuery<Paging>,
 ) -> Result<PhiJson<Page<Grant>>, ApiError> {
@@ -163,7 +163,7 @@ async fn flagged(
     Ok(PhiJson(Page { items, next_after }))
 }
 
-async fn review(
+pub(crate) async fn review(
     caller: Caller,
     SafePath(id): SafePath<EmergencyAccessId>,
 ) -> Result<PhiJson<Grant>, ApiError> {

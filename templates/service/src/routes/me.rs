@@ -110,7 +110,7 @@ pub struct Me {
     pub clinic_name: String,
 }
 
-async fn me(mut caller: Caller) -> Result<PhiJson<Me>, ApiError> {
+pub(crate) async fn me(mut caller: Caller) -> Result<PhiJson<Me>, ApiError> {
     let clinic = clinic::get(&mut caller.tx, caller.user.clinic_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -125,7 +125,7 @@ async fn me(mut caller: Caller) -> Result<PhiJson<Me>, ApiError> {
     Ok(PhiJson(me))
 }
 
-async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
     body: JsonBody,
@@ -142,7 +142,7 @@ async fn recovery_codes(
     Ok((StatusCode::CREATED, Json(codes)))
 }
 
-async fn sessions(caller: Caller) -> Result<Json<SessionList>, ApiError> {
+pub(crate) async fn sessions(caller: Caller) -> Result<Json<SessionList>, ApiError> {
     let mut caller = caller
         .require(Action::Read, Resource::OwnAccount, None)
         .await?;
@@ -165,7 +165,7 @@ async fn sessions(caller: Caller) -> Result<Json<SessionList>, ApiError> {
 
 /// Ends one of the caller's own sessions; another account's session id is not found,
 /// and the attempt is on the record.
-async fn revoke_session(
+pub(crate) async fn revoke_session(
     caller: Caller,
     SafePath(id): SafePath<SessionId>,
 ) -> Result<StatusCode, ApiError> {

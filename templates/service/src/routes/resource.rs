@@ -125,7 +125,7 @@ pub fn routes<R: ClinicalRecords>(
     ]
 }
 
-async fn list<R: ClinicalRecords>(
+pub(crate) async fn list<R: ClinicalRecords>(
     caller: Caller,
     SafeQuery(paging): SafeQuery<Paging>,
 ) -> Result<PhiJson<Page<R::Record>>, ApiError> {
@@ -153,7 +153,7 @@ async fn list<R: ClinicalRecords>(
     Ok(PhiJson(Page { items, next_after }))
 }
 
-async fn create<R: ClinicalRecords>(
+pub(crate) async fn create<R: ClinicalRecords>(
     caller: Caller,
     body: JsonBody,
 ) -> Result<(StatusCode, PhiJson<R::Record>), ApiError> {
@@ -194,7 +194,7 @@ async fn create<R: ClinicalRecords>(
     Ok((StatusCode::CREATED, PhiJson(record)))
 }
 
-async fn read<R: ClinicalRecords>(
+pub(crate) async fn read<R: ClinicalRecords>(
     caller: Caller,
     SafePath(id): SafePath<R::Id>,
 ) -> Result<PhiJson<R::Record>, ApiError> {
@@ -208,7 +208,7 @@ async fn read<R: ClinicalRecords>(
     Ok(PhiJson(record))
 }
 
-async fn update<R: ClinicalRecords>(
+pub(crate) async fn update<R: ClinicalRecords>(
     caller: Caller,
     SafePath(id): SafePath<R::Id>,
     body: JsonBody,
@@ -238,7 +238,7 @@ async fn update<R: ClinicalRecords>(
     Ok(PhiJson(record))
 }
 
-async fn remove<R: ClinicalRecords>(
+pub(crate) async fn remove<R: ClinicalRecords>(
     caller: Caller,
     SafePath(id): SafePath<R::Id>,
 ) -> Result<StatusCode, ApiError> {
@@ -257,7 +257,7 @@ async fn remove<R: ClinicalRecords>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn find<R: ClinicalRecords>(
+pub(crate) async fn find<R: ClinicalRecords>(
     caller: Caller,
     body: JsonBody,
 ) -> Result<PhiJson<Vec<R::Record>>, ApiError> {

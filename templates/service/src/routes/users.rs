@@ -81,11 +81,11 @@ pub fn routes() -> Vec<Route> {
 // Every answer is `no-store` (middleware::security_headers): these hold tokens and the
 // clinic's account list.
 
-async fn list(caller: Caller) -> Result<Json<AccountList>, ApiError> {
+pub(crate) async fn list(caller: Caller) -> Result<Json<AccountList>, ApiError> {
     Ok(Json(administration::list(caller).await?))
 }
 
-async fn invite(
+pub(crate) async fn invite(
     State(state): State<AppState>,
     caller: Caller,
     body: JsonBody,
@@ -94,7 +94,7 @@ async fn invite(
     Ok((StatusCode::CREATED, Json(invitation)).into_response())
 }
 
-async fn change(
+pub(crate) async fn change(
     caller: Caller,
     SafePath(id): SafePath<UserId>,
     body: JsonBody,
@@ -103,7 +103,7 @@ async fn change(
     Ok(Json(account).into_response())
 }
 
-async fn reset(
+pub(crate) async fn reset(
     State(state): State<AppState>,
     caller: Caller,
     SafePath(id): SafePath<UserId>,
@@ -112,7 +112,7 @@ async fn reset(
     Ok((StatusCode::CREATED, Json(issued)).into_response())
 }
 
-async fn end_sessions(
+pub(crate) async fn end_sessions(
     caller: Caller,
     SafePath(id): SafePath<UserId>,
 ) -> Result<StatusCode, ApiError> {

@@ -40,6 +40,9 @@ mod tenancy;
 {%- if tls == "rustls" %}
 mod tls;
 {%- endif %}
+{%- if ui == "web" %}
+mod web;
+{%- endif %}
 // The resources added with `medforge add resource`, which writes between these lines.
 // medforge:resource-tests:start
 // medforge:resource-tests:end

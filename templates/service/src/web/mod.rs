@@ -1,0 +1,68 @@
+//! The web interface for clinic staff (`ui = web`): pages the service renders itself, on
+//! the API's own origin, so nobody needs to write the single-page front end of the
+//! incidents this project exists to prevent (tokens in local storage, access control in
+//! browser JavaScript, analytics scripts reading patient forms).
+//!
+//! - The pages call the same flows, model functions and audit code as the API
+//!   ([`crate::auth::login`], [`crate::accounts`], [`crate::models`], [`crate::auth::Caller`]):
+//!   the role matrix of `src/auth/roles.rs` decides here as there, and every access is
+//!   on the record the same way (HIPAA 164.312(b)).
+//! - Templates are compiled and checked with the crate (askama) and HTML-escape every
+//!   value; there is no JavaScript at all, and the stylesheet is served from this origin.
+//! - Every page carries [`page::PAGE_CSP`] and `no-store`; the session is the API's
+//!   `__Host-` cookie; every form carries a token bound to the session ([`csrf`]), checked
+//!   on every POST beside the cross-site refusal of `src/middleware/cross_site.rs`
+//!   (OWASP ASVS 4.2.2, 3.5.3). Ids are the only thing in a URL; search is POSTed.
+//!
+//! Everything lives under `/app/`; `GET /` leads there.
+
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod audit_trail;
+pub mod csrf;
+pub mod form;
+{%- if modules contains "notes" %}
+pub mod notes;
+{%- endif %}
+pub mod page;
+pub mod patients;
+pub mod sign_in;
+pub mod viewer;
+
+/// The pages, to merge beside the API's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to(page::HOME) }))
+        .merge(assets::router())
+        .merge(sign_in::router())
+        .merge(patients::router())
+        .merge(audit_trail::router())
+        .merge(account::router())
+        .merge(admin::router())
+{%- if modules contains "notes" %}
+        .merge(notes::router())
+{%- endif %}
+}
+
+/// The sections of a patient's page that come from the enabled modules, each only for a
+/// role that may read it: staff get no notes section at all.
+pub(crate) async fn patient_sections(
+    caller: &mut crate::auth::Caller,
+    patient: crate::models::ids::PatientId,
+    csrf: &str,
+) -> Result<Vec<page::Section>, crate::error::ApiError> {
+{%- if modules contains "notes" %}
+    let notes = notes::section(caller, patient, csrf).await?;
+    Ok(notes.into_iter().collect())
+{%- else %}
+    let _ = (caller, patient, csrf);
+    Ok(Vec::new())
+{%- endif %}
+}
