@@ -89,7 +89,8 @@ fn default_project_passes_its_own_ci() {
 }
 
 /// The other side of every switch the code branches on: one clinic, two modules, TLS at a
-/// proxy, the key-encryption key from the environment.
+/// proxy, the key-encryption key from the environment, the API without the web interface
+/// (the default project runs the pages' tests, in a real browser under medforge's CI).
 #[test]
 fn single_clinic_project_passes_its_own_ci() {
     passes_its_own_ci(
@@ -99,6 +100,7 @@ fn single_clinic_project_passes_its_own_ci() {
             "modules=patients,notes",
             "tls=proxy",
             "key_provider=env",
+            "ui=none",
         ],
         Setup::Bare,
     );

@@ -112,15 +112,50 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         database_env = %out.join("database.env").display(),
         "development server ready: synthetic data only; Ctrl-C stops it and removes the database"
     );
-    // The logs on stdout are JSON for machines; this line is for the person who ran it.
+    // The logs on stdout are JSON for machines; these lines are for the person who ran it.
     let _ = writeln!(
         std::io::stderr(),
-        "development server on {address}, synthetic data only; accounts in {}; Ctrl-C stops it",
-        accounts.display()
+        "{}",
+        welcome(&address, listener.local_addr()?.port(), &accounts, &seeded)
     );
     serve(listener, state, shutdown_signal()).await?;
     drop(cluster);
     Ok(())
+}
+
+/// What the person who started the server reads: where the interface is (`localhost`, a
+/// secure context, so browsers keep the `__Host-` cookies over plain HTTP), the accounts
+/// to sign in with, and how to get a TOTP code.
+fn welcome(address: &str, port: u16, accounts: &Path, seeded: &seed::Seeded) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "development server on {address}, synthetic data only; Ctrl-C stops it"
+    );
+    if matches!(::service::policy::UI, ::service::policy::Ui::Web) {
+        let _ = writeln!(text, "web interface: http://localhost:{port}/app");
+    }
+    let _ = writeln!(
+        text,
+        "development accounts (all in {}):",
+        accounts.display()
+    );
+    for account in &seeded.accounts {
+        let _ = writeln!(
+            text,
+            "  {:<9}  {}  password: {}  ({})",
+            account.role.as_str(),
+            account.email,
+            account.password,
+            account.clinic_name
+        );
+    }
+    let _ = write!(
+        text,
+        "TOTP code for an account: cargo run -q -p dev -- totp SECRET (its totp_secret in the accounts file)"
+    );
+    text
 }
 
 /// `target/dev/` in the workspace (this crate is `tools/dev/`).
