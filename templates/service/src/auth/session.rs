@@ -100,14 +100,8 @@ impl SessionToken {
             let token = value.to_str().ok()?.strip_prefix("Bearer ")?;
             return well_formed(token.trim()).map(|token| (token, Transport::Bearer));
         }
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE_NAME)
-            .and_then(|(_, token)| well_formed(token))
+        cookie(headers, COOKIE_NAME)
+            .and_then(well_formed)
             .map(|token| (token, Transport::Cookie))
     }
 
@@ -120,6 +114,18 @@ impl SessionToken {
         );
         HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
     }
+}
+
+/// The value of the cookie `name` that a request presents, if it presents one.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

@@ -5,10 +5,11 @@
 
 use askama::Template;
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{NaiveDate, NaiveTime, Utc};
+use chrono::{NaiveDate, NaiveTime};
 use phi_guard::SafePath;
 
 use super::page::{self, Chrome, PageError};
@@ -59,7 +60,7 @@ struct OverviewPage<'a> {
     to: String,
 }
 
-async fn overview(viewer: Viewer) -> Result<Response, PageError> {
+async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     let Viewer { caller, chrome } = viewer;
     let mut caller = caller
         .require(Action::Read, Resource::AuditTrail, None)
@@ -98,7 +99,7 @@ async fn overview(viewer: Viewer) -> Result<Response, PageError> {
             "audit chain broken"
         );
     }
-    let today = Utc::now().date_naive().to_string();
+    let today = state.clock.now().date_naive().to_string();
     let chrome = chrome.at(AUDIT);
     Ok(page::render(
         StatusCode::OK,

@@ -12,12 +12,12 @@
 //! a pre-session cookie, [`PRE_SESSION_COOKIE`]: random, `__Host-`, `HttpOnly`,
 //! `SameSite=Strict`, ten minutes. The POST must bring both, matching.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::auth::session::{SessionToken, Transport, hex};
+use crate::auth::session::{SessionToken, Transport, cookie, hex};
 use crate::error::ApiError;
 
 /// The name of the form field that carries the token.
@@ -74,14 +74,7 @@ impl std::fmt::Debug for PreSession {
 impl PreSession {
     /// The one the browser holds, if it holds a well-formed one.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == PRE_SESSION_COOKIE)
-            .map(|(_, value)| value)
+        cookie(headers, PRE_SESSION_COOKIE)
             .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|value| Self(value.to_ascii_lowercase()))
     }
@@ -113,6 +106,7 @@ pub fn clear_pre_session() -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn a_form_token_is_bound_to_its_session_and_does_not_reveal_it() {

@@ -5,14 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
 use serde_json::{Map, Value};
 
 use super::csrf;
 use crate::error::ApiError;
-use crate::request::JsonBody;
+use crate::request::{JsonBody, media_type, read_body};
 
 /// A submitted form's fields, the CSRF token aside.
 #[derive(Default)]
@@ -87,21 +85,12 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_form = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| {
-                mime.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
+        let is_form = media_type(request.headers())
+            .is_some_and(|mime| mime.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
         if !is_form {
             return Err(ApiError::Invalid("the body must be a form"));
         }
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let body = read_body(request, state).await?;
         Self::parse(&body)
     }
 }

@@ -24,15 +24,22 @@ use crate::state::AppState;
 
 pub mod account;
 pub mod admin;
+{%- if modules contains "appointments" %}
+pub mod appointments;
+{%- endif %}
 pub mod assets;
 pub mod audit_trail;
 pub mod csrf;
+{%- if modules contains "encounters" %}
+pub mod encounters;
+{%- endif %}
 pub mod form;
 {%- if modules contains "notes" %}
 pub mod notes;
 {%- endif %}
 pub mod page;
 pub mod patients;
+pub mod sections;
 pub mod sign_in;
 pub mod viewer;
 
@@ -58,11 +65,22 @@ pub(crate) async fn patient_sections(
     patient: crate::models::ids::PatientId,
     csrf: &str,
 ) -> Result<Vec<page::Section>, crate::error::ApiError> {
-{%- if modules contains "notes" %}
-    let notes = notes::section(caller, patient, csrf).await?;
-    Ok(notes.into_iter().collect())
-{%- else %}
-    let _ = (caller, patient, csrf);
-    Ok(Vec::new())
+    #[allow(
+        unused_mut,
+        reason = "a project without clinical modules adds no section"
+    )]
+    let mut sections = Vec::new();
+{%- if modules contains "encounters" %}
+    sections.extend(encounters::section(caller, patient).await?);
 {%- endif %}
+{%- if modules contains "appointments" %}
+    sections.extend(appointments::section(caller, patient).await?);
+{%- endif %}
+{%- if modules contains "notes" %}
+    sections.extend(notes::section(caller, patient, csrf).await?);
+{%- else %}
+    let _ = csrf;
+{%- endif %}
+    let _ = (caller, patient);
+    Ok(sections)
 }

@@ -10,13 +10,12 @@ use phi_guard::SafePath;
 use serde_json::json;
 
 use super::page::{self, PageError, Section};
+use super::sections::{TIME, records_of};
 use super::viewer::{Posted, Viewer};
-use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
-use crate::models::ClinicalRecords;
-use crate::models::ids::{PatientId, to_uuid};
-use crate::models::note::{NoteSearch, Notes};
+use crate::models::ids::PatientId;
+use crate::models::note::Notes;
 use crate::request::JsonBody;
 use crate::routes::resource;
 use crate::state::AppState;
@@ -48,26 +47,15 @@ pub async fn section(
     csrf: &str,
 ) -> Result<Option<Section>, ApiError> {
     let role = caller.user.role;
-    if !role.may(Action::Read, Resource::Notes) {
+    let Some(notes) = records_of::<Notes>(caller, patient).await? else {
         return Ok(None);
-    }
-    let search: NoteSearch =
-        JsonBody::from_value(&json!({"patient_id": patient.to_string()})).parse()?;
-    let notes = Notes::search(&mut caller.tx, &caller.keys, search).await?;
-    let ids = notes.iter().map(|note| to_uuid(Notes::id_of(note)));
-    caller
-        .record(&Event::each(
-            AuditAction::Search,
-            Resource::Notes.table(),
-            ids,
-        ))
-        .await?;
+    };
     let html = NotesSection {
         patient_id: patient.to_string(),
         notes: notes
             .iter()
             .map(|note| NoteView {
-                written: note.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                written: note.created_at.format(TIME).to_string(),
                 body: note.body.expose().clone(),
             })
             .collect(),

@@ -9,7 +9,6 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -465,7 +464,6 @@ fn not_seen(chrome: &Chrome, id: PatientId, status: StatusCode, problem: Option<
 }
 
 async fn break_glass(
-    State(_): State<AppState>,
     SafePath(id): SafePath<PatientId>,
     Posted { viewer, fields }: Posted,
 ) -> Result<Response, PageError> {

@@ -81,10 +81,16 @@ struct WelcomePage<'a> {
 struct EnrollPage<'a> {
     chrome: Option<&'a Chrome>,
     csrf: &'a str,
+    /// The account, the QR code and the key: shown on the first visit only, never again.
+    first_visit: Option<FirstVisit<'a>>,
+    problem: Option<&'a str>,
+}
+
+/// What the enrollment page shows once.
+struct FirstVisit<'a> {
     email: &'a str,
     qr_svg: &'a str,
     secret: &'a str,
-    problem: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -349,9 +355,11 @@ async fn welcome(
                 &EnrollPage {
                     chrome: None,
                     csrf: &csrf,
-                    email: &accepted.email,
-                    qr_svg: &qr,
-                    secret: &accepted.totp_secret,
+                    first_visit: Some(FirstVisit {
+                        email: &accepted.email,
+                        qr_svg: &qr,
+                        secret: &accepted.totp_secret,
+                    }),
                     problem: None,
                 },
             );
@@ -380,7 +388,7 @@ async fn enroll(
     meta: RequestMeta,
     request: Request,
 ) -> Result<Response, PageError> {
-    let (headers, fields, _) = session_form(request, &state).await?;
+    let (headers, fields, csrf) = session_form(request, &state).await?;
     let body = JsonBody::from_value(&json!({"code": fields.get("code").unwrap_or("")}));
     let request: MfaRequest = body.parse()?;
     match enrollment::confirm(&state, &headers, meta, request).await {
@@ -395,14 +403,22 @@ async fn enroll(
             );
             Ok(signed_in(&state, &session, next))
         }
-        // The secret is shown once: a wrong code means starting over from a new
-        // invitation or reset, never showing the secret again.
+        // The secret is shown once: a wrong code may be tried again (the attempts are
+        // counted, and the enrolling session ends after a few minutes), never with the
+        // secret shown again.
         Err(ApiError::Unauthorized | ApiError::Invalid(_) | ApiError::InvalidField { .. }) => {
-            Ok(page::error_page(
+            Ok(page::render(
                 StatusCode::UNAUTHORIZED,
-                "The code was not accepted",
-                "The code did not match, or the enrollment took too long. Ask your clinic's \
-                 administrator for a new invitation or reset.",
+                &EnrollPage {
+                    chrome: None,
+                    csrf: &csrf,
+                    first_visit: None,
+                    problem: Some(
+                        "The code did not match. Enter the code your app shows now; if the \
+                         enrollment has ended, ask your clinic's administrator for a new \
+                         invitation or reset.",
+                    ),
+                },
             ))
         }
         Err(error) => Err(error.into()),

@@ -91,6 +91,20 @@ async fn public_pages(app: &TestApp) -> Vec<(String, Page)> {
     pages
 }
 
+/// The public pages, and every page of every role.
+async fn all_pages(clinic: &Clinic) -> Vec<(String, Page)> {
+    let mut pages = public_pages(&clinic.app).await;
+    for user in [
+        &clinic.clinician,
+        &clinic.staff,
+        &clinic.auditor,
+        &clinic.admin,
+    ] {
+        pages.extend(clinic.pages_of(user).await);
+    }
+    pages
+}
+
 #[tokio::test]
 async fn another_clinics_patient_page_is_not_found() {
     let clinic = Clinic::new().await;
@@ -146,6 +160,33 @@ async fn staff_get_no_notes_on_a_patients_page() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+{%- endif %}
+{%- if modules contains "encounters" %}
+
+#[tokio::test]
+async fn a_patients_page_shows_the_encounters_to_the_roles_that_read_them() {
+    let clinic = Clinic::new().await;
+    let token = clinic.app.sign_in(&clinic.clinician).await;
+    let reply = clinic
+        .app
+        .call(
+            Method::POST,
+            "/encounters",
+            Some(&token),
+            Some(json!({
+                "patient_id": clinic.patient, "class": "ambulatory",
+                "reason": "Synthetic check-up", "started_at": "2026-01-05T09:00:00Z"
+            })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let path = format!("/app/patients/{}", clinic.patient);
+    let mut staff = Client::new(&clinic.app);
+    staff.sign_in(&clinic.staff).await;
+    let chart = staff.get(&path).await;
+    assert!(chart.html.contains(r#"id="encounters""#), "{}", chart.html);
+    assert!(chart.html.contains("Synthetic check-up"));
 }
 {%- endif %}
 
@@ -245,15 +286,7 @@ async fn a_cross_site_form_post_is_refused() {
 #[tokio::test]
 async fn every_page_carries_the_csp_and_no_store() {
     let clinic = Clinic::new().await;
-    let mut pages = public_pages(&clinic.app).await;
-    for user in [
-        &clinic.clinician,
-        &clinic.staff,
-        &clinic.auditor,
-        &clinic.admin,
-    ] {
-        pages.extend(clinic.pages_of(user).await);
-    }
+    let pages = all_pages(&clinic).await;
     for (path, page) in &pages {
         let header = |name| {
             page.headers
@@ -302,15 +335,7 @@ async fn every_page_carries_the_csp_and_no_store() {
 #[tokio::test]
 async fn no_page_links_to_another_origin() {
     let clinic = Clinic::new().await;
-    let mut pages = public_pages(&clinic.app).await;
-    for user in [
-        &clinic.clinician,
-        &clinic.staff,
-        &clinic.auditor,
-        &clinic.admin,
-    ] {
-        pages.extend(clinic.pages_of(user).await);
-    }
+    let pages = all_pages(&clinic).await;
     for (path, page) in &pages {
         for attribute in [
             "href",
@@ -585,6 +610,15 @@ async fn an_admin_invites_through_the_pages_and_the_colleague_enrolls() {
     let secret =
         ::service::auth::totp::decode_base32(&enroll.html[secret_start..secret_start + secret_end])
             .unwrap();
+    // A wrong code may be tried again, and the secret is not shown a second time.
+    let wrong = nurse
+        .post(
+            "/app/enroll",
+            &[("csrf", &enroll.csrf()), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(!wrong.html.contains("<svg") && !wrong.html.contains(r#"class="secret""#));
     let code = ::service::auth::totp::code_at(&secret, clinic.app.clock.now());
     let codes = nurse
         .post("/app/enroll", &[("csrf", &enroll.csrf()), ("code", &code)])
