@@ -89,30 +89,26 @@ async fn change_password(
         Ok(()) => (
             StatusCode::OK,
             "Password changed",
-            "Your password is changed, and your other sessions have ended.",
+            "Your password is changed, and your other sessions have ended.".to_owned(),
         ),
         Err(ApiError::Unauthorized) => (
             StatusCode::UNAUTHORIZED,
             "Password not changed",
-            "The current password is not right.",
+            "The current password is not right.".to_owned(),
+        ),
+        Err(ApiError::InvalidField { field, .. }) if field == "current_password" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Password not changed",
+            "The current password is not right.".to_owned(),
         ),
         Err(ApiError::InvalidField { rule, .. } | ApiError::Invalid(rule)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "Password not changed",
-            new_password_problem(rule),
+            format!("The new password {rule}."),
         ),
         Err(error) => return Err(error.into()),
     };
-    Ok(page::notice(&chrome, status, title, message, ACCOUNT))
-}
-
-/// The password rules' words, as a sentence for the page.
-fn new_password_problem(rule: &'static str) -> &'static str {
-    if rule.is_empty() {
-        "The new password does not meet the rules."
-    } else {
-        rule
-    }
+    Ok(page::notice(&chrome, status, title, &message, ACCOUNT))
 }
 
 async fn end_session(

@@ -643,3 +643,140 @@ async fn an_admin_invites_through_the_pages_and_the_colleague_enrolls() {
         .await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_admins_role_change_disable_and_reset_through_the_pages_take_effect_at_once() {
+    let clinic = Clinic::new().await;
+    let mut staff = Client::new(&clinic.app);
+    staff.sign_in(&clinic.staff).await;
+    assert_eq!(staff.get("/app/patients").await.status, StatusCode::OK);
+
+    let mut admin = Client::new(&clinic.app);
+    let page = admin.sign_in(&clinic.admin).await;
+    let csrf = page.csrf();
+    let account = |user: &TestUser| format!("/app/admin/users/{}", user.id);
+    // Demoted to auditor: the open session ends at once, and the account signs in again
+    // to an auditor's pages only.
+    let changed = admin
+        .post(
+            &account(&clinic.staff),
+            &[("csrf", &csrf), ("role", "auditor"), ("state", "active")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.html);
+    assert_eq!(
+        staff.get("/app/patients").await.location(),
+        Some("/app/expired")
+    );
+    let mut demoted = Client::new(&clinic.app);
+    let start = demoted.sign_in(&clinic.staff).await;
+    assert!(start.html.contains("Audit trail"));
+    assert_eq!(
+        demoted.get("/app/patients").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Disabled: that session ends too, and the account cannot sign in.
+    let disabled = admin
+        .post(
+            &account(&clinic.staff),
+            &[("csrf", &csrf), ("role", "auditor"), ("state", "disabled")],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.html);
+    assert_eq!(
+        demoted.get("/app/audit").await.location(),
+        Some("/app/expired")
+    );
+    let mut again = Client::new(&clinic.app);
+    let form = again.get("/app/login").await;
+    let refused_login = again
+        .post(
+            "/app/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("email", &clinic.staff.email),
+                ("password", &clinic.staff.password),
+            ],
+        )
+        .await;
+    assert_eq!(refused_login.status, StatusCode::UNAUTHORIZED);
+    // The clinic's last admin stays one, and the page says why.
+    let refused = admin
+        .post(
+            &account(&clinic.admin),
+            &[("csrf", &csrf), ("role", "staff"), ("state", "active")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.html.contains("last admin"), "{}", refused.html);
+    // A reset ends the account's sessions and shows its token once.
+    let mut clinician = Client::new(&clinic.app);
+    clinician.sign_in(&clinic.clinician).await;
+    let reset = admin
+        .post(
+            &format!("{}/reset", account(&clinic.clinician)),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::CREATED, "{}", reset.html);
+    assert!(reset.html.contains(r#"class="token"><code>"#));
+    assert_eq!(
+        clinician.get("/app/patients").await.location(),
+        Some("/app/expired")
+    );
+    // Staff may not reach the admin's forms at all.
+    let mut auditor = Client::new(&clinic.app);
+    let page = auditor.sign_in(&clinic.auditor).await;
+    let forbidden = auditor
+        .post(
+            &account(&clinic.clinician),
+            &[
+                ("csrf", &page.csrf()),
+                ("role", "admin"),
+                ("state", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_ends_the_other_sessions() {
+    let clinic = Clinic::new().await;
+    let mut elsewhere = Client::new(&clinic.app);
+    elsewhere.sign_in(&clinic.staff).await;
+    let mut client = Client::new(&clinic.app);
+    client.sign_in(&clinic.staff).await;
+    let page = client.get("/app/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("this browser"));
+    let wrong = client
+        .post(
+            "/app/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", "not the password"),
+                ("new_password", "another synthetic passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.html.contains("The current password is not right."));
+    assert_eq!(elsewhere.get("/app/patients").await.status, StatusCode::OK);
+    let changed = client
+        .post(
+            "/app/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current_password", &clinic.staff.password),
+                ("new_password", "another synthetic passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.html);
+    assert_eq!(
+        elsewhere.get("/app/patients").await.location(),
+        Some("/app/expired")
+    );
+    assert_eq!(client.get("/app/patients").await.status, StatusCode::OK);
+}
