@@ -19,7 +19,7 @@ use serde_json::json;
 use super::csrf::{self, PreSession};
 use super::form::Fields;
 use super::page::{self, Chrome, PageError};
-use super::viewer::Viewer;
+use super::viewer::{Viewer, checked_session_token};
 use crate::accounts::{enrollment, invitations};
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
@@ -244,12 +244,10 @@ async fn session_form(
     state: &AppState,
 ) -> Result<(HeaderMap, Fields, String), PageError> {
     let headers = request.headers().clone();
-    let token = csrf::session_cookie(&headers).map_err(|_| PageError::SignIn)?;
+    // The cookie first: without a session there is no form to check.
+    csrf::session_cookie(&headers).map_err(|_| PageError::SignIn)?;
     let fields = Fields::from_request(request, state).await?;
-    let expected = csrf::session_form_token(&token);
-    if !csrf::matches(fields.csrf(), &expected) {
-        return Err(PageError::Forgery);
-    }
+    let expected = checked_session_token(&headers, &fields)?;
     Ok((headers, fields, expected))
 }
 

@@ -2,8 +2,8 @@
 //! the page's frame; and [`Posted`], a viewer's form whose token was checked first.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::csrf;
 use super::form::Fields;
@@ -52,16 +52,26 @@ impl FromRequest<AppState> for Posted {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, PageError> {
-        let token = csrf::session_cookie(request.headers()).map_err(|_| PageError::SignIn)?;
+        // The cookie first: without a session there is no form to check.
+        csrf::session_cookie(request.headers()).map_err(|_| PageError::SignIn)?;
         let (mut parts, body) = request.into_parts();
         let fields = read_form(&parts, body, state).await?;
-        if !csrf::matches(fields.csrf(), &csrf::session_form_token(&token)) {
-            tracing::warn!("a page form without this session's token was refused");
-            return Err(PageError::Forgery);
-        }
+        checked_session_token(&parts.headers, &fields)?;
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
         Ok(Self { viewer, fields })
     }
+}
+
+/// The form token of the session whose cookie `headers` present, when `fields` carry
+/// it; a form without it, or with another session's, is a forgery.
+pub fn checked_session_token(headers: &HeaderMap, fields: &Fields) -> Result<String, PageError> {
+    let token = csrf::session_cookie(headers).map_err(|_| PageError::SignIn)?;
+    let expected = csrf::session_form_token(&token);
+    if !csrf::matches(fields.csrf(), &expected) {
+        tracing::warn!("a page form without this session's token was refused");
+        return Err(PageError::Forgery);
+    }
+    Ok(expected)
 }
 
 /// The form of a request split into `parts` and `body`.

@@ -36,14 +36,18 @@ impl Page {
 
     /// The first form token the page holds (every form writes `name="csrf" value="..."`).
     pub fn csrf(&self) -> String {
-        let marker = r#"name="csrf" value=""#;
+        self.text_after(r#"name="csrf" value=""#, '"')
+    }
+
+    /// The text between the first `marker` on the page and the next `end`.
+    pub fn text_after(&self, marker: &str, end: char) -> String {
         let start = self
             .html
             .find(marker)
-            .unwrap_or_else(|| panic!("a form token on the page: {}", self.html))
+            .unwrap_or_else(|| panic!("{marker} on the page: {}", self.html))
             + marker.len();
-        let end = self.html[start..].find('"').expect("the value ends");
-        self.html[start..start + end].to_owned()
+        let length = self.html[start..].find(end).expect("the text ends");
+        self.html[start..start + length].to_owned()
     }
 }
 

@@ -566,6 +566,21 @@ async fn a_patient_form_names_the_field_it_refuses_and_keeps_the_rest() {
     assert!(taken.html.contains(r#"id="mrn-error""#), "{}", taken.html);
 }
 
+/// The welcome form, sent with the invitation `token` and a new password.
+async fn accept_invitation(client: &mut Client<'_>, token: &str) -> Page {
+    let form = client.get("/app/welcome").await;
+    client
+        .post(
+            "/app/welcome",
+            &[
+                ("csrf", &form.csrf()),
+                ("token", token),
+                ("password", "a synthetic passphrase for tests"),
+            ],
+        )
+        .await
+}
+
 #[tokio::test]
 async fn an_admin_invites_through_the_pages_and_the_colleague_enrolls() {
     let clinic = Clinic::new().await;
@@ -583,32 +598,17 @@ async fn an_admin_invites_through_the_pages_and_the_colleague_enrolls() {
         )
         .await;
     assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.html);
-    let start =
-        invited.html.find(r#"class="token"><code>"#).unwrap() + r#"class="token"><code>"#.len();
-    let end = invited.html[start..].find('<').unwrap();
-    let token = invited.html[start..start + end].to_owned();
+    let token = invited.text_after(r#"class="token"><code>"#, '<');
 
     let mut nurse = Client::new(&clinic.app);
-    let form = nurse.get("/app/welcome").await;
-    let enroll = nurse
-        .post(
-            "/app/welcome",
-            &[
-                ("csrf", &form.csrf()),
-                ("token", &token),
-                ("password", "a synthetic passphrase for tests"),
-            ],
-        )
-        .await;
+    let enroll = accept_invitation(&mut nurse, &token).await;
     assert_eq!(enroll.status, StatusCode::OK, "{}", enroll.html);
     assert!(
         enroll.html.contains("<svg"),
         "a QR code drawn on the server"
     );
-    let secret_start = enroll.html.find(r#"class="secret">"#).unwrap() + r#"class="secret">"#.len();
-    let secret_end = enroll.html[secret_start..].find('<').unwrap();
     let secret =
-        ::service::auth::totp::decode_base32(&enroll.html[secret_start..secret_start + secret_end])
+        ::service::auth::totp::decode_base32(&enroll.text_after(r#"class="secret">"#, '<'))
             .unwrap();
     // A wrong code may be tried again, and the secret is not shown a second time.
     let wrong = nurse
@@ -630,17 +630,7 @@ async fn an_admin_invites_through_the_pages_and_the_colleague_enrolls() {
     assert!(list.html.contains(FAMILY));
     // The invitation works once.
     let mut again = Client::new(&clinic.app);
-    let form = again.get("/app/welcome").await;
-    let reused = again
-        .post(
-            "/app/welcome",
-            &[
-                ("csrf", &form.csrf()),
-                ("token", &token),
-                ("password", "a synthetic passphrase for tests"),
-            ],
-        )
-        .await;
+    let reused = accept_invitation(&mut again, &token).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
 }
 
