@@ -524,6 +524,7 @@ fn check_free(project: &Path, name: &str, existing: &[Recorded]) -> Result<()> {
         format!("src/models/{singular}.rs"),
         format!("src/routes/{name}.rs"),
         format!("tests/service/{name}.rs"),
+        format!("src/web/{name}.rs"),
     ] {
         if project.join(&path).exists() {
             return taken(format!("{path} exists already"));

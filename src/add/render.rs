@@ -42,6 +42,9 @@ struct FileEntry {
     template: String,
     /// The project path, itself a liquid template.
     path: String,
+    /// A liquid condition on the answers (`ui == "web"`): without it, every project.
+    #[serde(default)]
+    when: Option<String>,
 }
 
 /// Lines of a shared file that list every resource.
@@ -56,6 +59,9 @@ struct RegionEntry {
     /// medforge must too); unsorted, they follow the order the resources were added in.
     #[serde(default)]
     sort: Option<String>,
+    /// A liquid condition on the answers, as for a file.
+    #[serde(default)]
+    when: Option<String>,
 }
 
 /// A recorded resource: what it is, and the migration that created its table.
@@ -99,7 +105,7 @@ impl ResourceTemplates {
         })
     }
 
-    /// The shared files the regions are in.
+    /// The shared files the regions are in (those of every project, whatever `when` says).
     pub fn region_files(&self) -> Vec<String> {
         let mut files: Vec<String> = self
             .manifest
@@ -122,6 +128,15 @@ impl ResourceTemplates {
             .map_err(failed)
     }
 
+    /// Whether an entry's `when` holds for the answers in `globals`.
+    fn applies(&self, when: Option<&str>, globals: &liquid::Object) -> Result<bool> {
+        let Some(condition) = when else {
+            return Ok(true);
+        };
+        let test = format!("{{% if {condition} %}}yes{{% endif %}}");
+        Ok(self.render(&test, MANIFEST, globals)? == "yes")
+    }
+
     fn template_text(&self, name: &str) -> Result<String> {
         let path = self.dir.join(name);
         read_optional_text(&path)?.ok_or_else(|| Error::Template {
@@ -139,6 +154,9 @@ impl ResourceTemplates {
         let globals = context.globals(resource)?;
         let mut out = BTreeMap::new();
         for entry in &self.manifest.files {
+            if !self.applies(entry.when.as_deref(), &globals)? {
+                continue;
+            }
             let path = self
                 .render(&entry.path, MANIFEST, &globals)?
                 .trim()
@@ -171,6 +189,9 @@ impl ResourceTemplates {
         }
         let mut out: BTreeMap<String, String> = BTreeMap::new();
         for region in &self.manifest.regions {
+            if !self.applies(region.when.as_deref(), &context.values)? {
+                continue;
+            }
             let text = match out.get(&region.file) {
                 Some(text) => text.clone(),
                 None => current(&region.file)?.ok_or_else(|| Error::RegionMissing {

@@ -669,6 +669,13 @@ const RESERVED_NAMES: &[&str] = &[
     "migrations",
     "tests",
     "supports",
+    // The pages' own modules and paths (`src/web/`, `/app/...`).
+    "assets",
+    "sections",
+    "logins",
+    "admins",
+    "audits",
+    "expireds",
 ];
 
 /// Type names the generated code imports beside the resource's own: a record type of the

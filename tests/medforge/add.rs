@@ -217,6 +217,51 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(snapshot(&project), before, "nothing is written");
 }
 
+/// The paths `add` would write in `project`, from `--dry-run --json`.
+fn planned_files(project: &Path, resource: &[&str]) -> Vec<String> {
+    let output = add(project, resource, &["--dry-run", "--json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    json(&output)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_pages_of_a_resource_come_with_the_web_interface_only() {
+    let work = tempfile::tempdir().unwrap();
+    let (web, api) = (work.path().join("web"), work.path().join("api"));
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::create_dir_all(&api).unwrap();
+    let with_pages = generate(&web, "clinic", &[]);
+    let files = planned_files(&with_pages, PRESCRIPTIONS);
+    for expected in ["src/web/prescriptions.rs", "src/web/mod.rs"] {
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} in {files:?}"
+        );
+    }
+    let rooms = ["add", "resource", "rooms", "--field", "label:text"];
+    let files = planned_files(&with_pages, &rooms);
+    // A resource of no patient gets its own page, and a link to it.
+    for expected in ["src/web/rooms.rs", "src/web/mod.rs", "src/web/page.rs"] {
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} in {files:?}"
+        );
+    }
+
+    let api_only = generate(&api, "clinic", &["ui=none"]);
+    let files = planned_files(&api_only, PRESCRIPTIONS);
+    assert!(files.iter().any(|f| f == "src/models/prescription.rs"));
+    assert!(
+        !files.iter().any(|f| f.starts_with("src/web/")),
+        "{files:?}"
+    );
+}
+
 #[test]
 fn the_resource_is_recorded_and_a_second_one_of_the_same_name_is_refused() {
     let work = tempfile::tempdir().unwrap();

@@ -27,6 +27,7 @@ pub async fn section(caller: &mut Caller, patient: PatientId) -> Result<Option<S
         title: "Appointments",
         columns: &["Starts", "Ends", "Status", "Reason"],
         rows,
+        form: None,
     }
     .into_section()
     .map(Some)

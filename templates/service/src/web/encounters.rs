@@ -31,6 +31,7 @@ pub async fn section(caller: &mut Caller, patient: PatientId) -> Result<Option<S
         title: "Encounters",
         columns: &["Started", "Ended", "Class", "Reason"],
         rows,
+        form: None,
     }
     .into_section()
     .map(Some)

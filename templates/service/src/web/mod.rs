@@ -39,9 +39,14 @@ pub mod notes;
 {%- endif %}
 pub mod page;
 pub mod patients;
+pub mod resource_pages;
 pub mod sections;
 pub mod sign_in;
 pub mod viewer;
+// The pages of the resources added with `medforge add resource`, which writes between
+// these lines.
+// medforge:resource-page-modules:start
+// medforge:resource-page-modules:end
 
 /// The pages, to merge beside the API's routes.
 pub fn router() -> Router<AppState> {
@@ -56,6 +61,8 @@ pub fn router() -> Router<AppState> {
 {%- if modules contains "notes" %}
         .merge(notes::router())
 {%- endif %}
+        // medforge:resource-page-routes:start
+        // medforge:resource-page-routes:end
 }
 
 /// The sections of a patient's page that come from the enabled modules, each only for a
@@ -81,6 +88,8 @@ pub(crate) async fn patient_sections(
 {%- else %}
     let _ = csrf;
 {%- endif %}
+    // medforge:resource-sections:start
+    // medforge:resource-sections:end
     let _ = (caller, patient);
     Ok(sections)
 }

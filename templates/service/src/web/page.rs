@@ -71,6 +71,9 @@ impl Chrome {
                 label: "Accounts",
             });
         }
+        // The resources added with `medforge add resource` that belong to no patient.
+        // medforge:resource-nav:start
+        // medforge:resource-nav:end
         nav.push(NavLink {
             href: "/app/account",
             label: "My account",

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::page::Section;
+use super::resource_pages::RecordForm;
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
@@ -36,7 +37,8 @@ pub async fn records_of<R: ClinicalRecords>(
     Ok(Some(records))
 }
 
-/// A read-only table of a module's records on a patient's page.
+/// A table of a module's records on a patient's page (or on a resource's own page), with
+/// the form of a new one when there is one.
 #[derive(Template)]
 #[template(path = "records.html")]
 pub struct RecordsSection {
@@ -45,6 +47,8 @@ pub struct RecordsSection {
     pub title: &'static str,
     pub columns: &'static [&'static str],
     pub rows: Vec<Vec<String>>,
+    /// The form of a new record, for a role that may create one.
+    pub form: Option<RecordForm>,
 }
 
 impl RecordsSection {
