@@ -29,7 +29,7 @@ use crate::auth::password::{Password, PasswordHasher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Environment};
 use crate::crypto::{Kek, Keyring, rotation};
-use crate::models::ids::ClinicId;
+use crate::ids::ClinicId;
 use crate::seed::{self, SeedOptions};
 use crate::{AppState, audit, db, logging};
 

@@ -199,24 +199,3 @@ impl From<sqlx::Error> for ApiError {
         }
     }
 }
-
-impl From<crate::crypto::CryptoError> for ApiError {
-    /// A value that does not open is an integrity failure, not a client error: logged
-    /// (the error carries no data) and answered 500.
-    fn from(error: crate::crypto::CryptoError) -> Self {
-        tracing::error!(%error, "encryption");
-        Self::Internal
-    }
-}
-
-impl From<crate::crypto::keyring::KeyError> for ApiError {
-    fn from(error: crate::crypto::keyring::KeyError) -> Self {
-        match error {
-            crate::crypto::keyring::KeyError::Database(error) => error.into(),
-            other => {
-                tracing::error!(error = %other, "encryption keys");
-                Self::Internal
-            }
-        }
-    }
-}

@@ -34,6 +34,7 @@ pub mod crypto;
 pub mod db;
 pub mod egress;
 pub mod error;
+pub mod ids;
 pub mod logging;
 pub mod middleware;
 pub mod models;

@@ -3,6 +3,7 @@
 //! the routes, so the flows they call (`auth`, `accounts`) can take these too without
 //! importing upward.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::body::Bytes;
@@ -10,11 +11,35 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use crate::audit::RequestMeta;
 use crate::error::ApiError;
-use crate::middleware::request_log::RequestId;
 use crate::state::AppState;
+
+/// Identifies one request in logs and responses. Always made by the server: a client's
+/// `x-request-id` is dropped, so nobody can forge one or smuggle data into the logs with it.
+/// Handlers read it from the request extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(Uuid);
+
+impl RequestId {
+    /// A fresh id, made by `crate::middleware::request_log` for each request.
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// The id as the audit trail stores it.
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A JSON request body, read but not yet parsed: handlers check the caller's role first
 /// and parse after, so a caller without the role learns nothing from validation errors.

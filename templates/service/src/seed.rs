@@ -29,8 +29,8 @@ use crate::config::Environment;
 use crate::crypto::Keyring;
 use crate::crypto::keyring::KeyError;
 use crate::db::{self, Deployment};
+use crate::ids::{ClinicId, to_uuid};
 use crate::models::ClinicalRecords;
-use crate::models::ids::{ClinicId, to_uuid};
 use crate::models::patient::{NewPatient, Patients};
 use crate::policy::{TENANCY, Tenancy};
 

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use axum::http::HeaderValue;
 use sqlx::PgPool;
 
-use crate::auth::password::PasswordHasher;
-use crate::auth::session::SessionPolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Environment};
+use crate::config::{Config, Environment, SessionPolicy};
 use crate::crypto::Keyring;
+use crate::crypto::password_hash::PasswordHasher;
 use crate::egress::{EgressClient, EgressError};
 
 #[derive(Clone)]

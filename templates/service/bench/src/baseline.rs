@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use ::service::AppState;
 use ::service::auth::Caller;
 use ::service::error::ApiError;
-use ::service::models::ids::{PatientId, to_uuid};
+use ::service::ids::{PatientId, to_uuid};
 use ::service::{middleware, routes};
 
 /// Where the baseline handler is served.

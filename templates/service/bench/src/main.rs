@@ -40,11 +40,12 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use ::service::accounts::{self, ClinicChoice, NewUser};
-use ::service::auth::password::{self, Password, PasswordHasher};
+use ::service::auth::password::{Password, PasswordHasher};
 use ::service::auth::{Role, totp};
 use ::service::clock::{Clock, SystemClock};
 use ::service::config::{Config, Environment};
 use ::service::crypto::Keyring;
+use ::service::crypto::password_hash;
 use ::service::seed::{self, SeedOptions};
 use ::service::{AppState, db};
 
@@ -349,9 +350,9 @@ fn print_header(settings: &Settings) {
         settings.connections,
         settings.storm,
         settings.logins,
-        password::ARGON2_M_KIB,
-        password::ARGON2_T,
-        password::ARGON2_P,
+        password_hash::ARGON2_M_KIB,
+        password_hash::ARGON2_T,
+        password_hash::ARGON2_P,
         (cpus / 2).max(1),
         if cfg!(debug_assertions) {
             "debug (use --release for figures)"

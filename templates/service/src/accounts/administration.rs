@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{AuditAction, Event, Outcome};
+use crate::auth::store::account_token::{self, Purpose};
+use crate::auth::store::session as sessions;
+use crate::auth::store::user::{self, AccountSummary};
 use crate::auth::tokens::AccountToken;
 use crate::auth::{Action, Caller, Resource, Role};
 use crate::error::ApiError;
-use crate::models::account_token::{self, Purpose};
-use crate::models::ids::{UserId, to_uuid};
-use crate::models::session as sessions;
-use crate::models::user::{self, AccountSummary};
+use crate::ids::{UserId, to_uuid};
 use crate::request::JsonBody;
 use crate::state::AppState;
 

@@ -13,13 +13,14 @@ use super::password_refused;
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::login::{self, NewSession};
 use crate::auth::password::{self, Password, PasswordContext};
+use crate::auth::store::account_token::{self, Purpose};
+use crate::auth::store::session as sessions;
+use crate::auth::store::user;
 use crate::auth::{Action, Caller, Resource, throttle};
 use crate::db;
 use crate::error::ApiError;
-use crate::models::account_token::{self, Purpose};
-use crate::models::ids::to_uuid;
-use crate::models::session as sessions;
-use crate::models::{clinic, user};
+use crate::ids::to_uuid;
+use crate::models::clinic;
 use crate::request::JsonBody;
 use crate::state::AppState;
 
@@ -191,7 +192,7 @@ pub async fn complete_reset(
     let context = AuditContext {
         clinic: stored.clinic_id,
         actor: Some(user_id),
-        role: Some(account.role),
+        role: Some(account.role.as_str()),
         meta: Some(meta),
         at: now,
     };

@@ -13,13 +13,13 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditAction, Event, Outcome, RequestMeta};
 use crate::auth::login::{self, MfaRequest, NewSession};
 use crate::auth::session::{self, MFA_MAX_FAILURES, SessionToken, Transport};
+use crate::auth::store::session::{self as sessions, Stage};
+use crate::auth::store::{recovery_code, user};
 use crate::auth::tokens::{RECOVERY_CODES, RecoveryCode};
 use crate::auth::totp;
 use crate::crypto::ClinicKeys;
 use crate::error::ApiError;
-use crate::models::ids::{UserId, to_uuid};
-use crate::models::session::{self as sessions, Stage};
-use crate::models::{recovery_code, user};
+use crate::ids::{UserId, to_uuid};
 use crate::state::AppState;
 
 /// A TOTP secret to enter in an authenticator app, shown once: as base32 to type, and as

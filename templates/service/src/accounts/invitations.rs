@@ -12,13 +12,14 @@ use super::{looks_like_email, password_refused};
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::login::NewSession;
 use crate::auth::password::{self, Password, PasswordContext};
+use crate::auth::store::account_token::{self, Purpose, StoredToken};
+use crate::auth::store::user;
 use crate::auth::tokens::AccountToken;
 use crate::auth::{Action, Caller, Resource, Role};
 use crate::db;
 use crate::error::ApiError;
-use crate::models::account_token::{self, Purpose, StoredToken};
-use crate::models::ids::{AccountTokenId, UserId, from_uuid, to_uuid};
-use crate::models::{clinic, user};
+use crate::ids::{AccountTokenId, UserId, from_uuid, to_uuid};
+use crate::models::clinic;
 use crate::request::JsonBody;
 use crate::state::AppState;
 
@@ -204,7 +205,7 @@ pub async fn accept(
     let context = AuditContext {
         clinic: stored.clinic_id,
         actor: Some(user_id),
-        role: Some(role),
+        role: Some(role.as_str()),
         meta: Some(meta),
         at: now,
     };

@@ -21,14 +21,15 @@ use crate::audit::{self, AuditAction, AuditContext, Event, Outcome};
 use crate::auth::password::{
     self, HashError, Password, PasswordContext, PasswordHasher, PasswordRejected,
 };
+use crate::auth::store::user;
 use crate::auth::{Role, throttle, totp};
 use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::crypto::keyring::KeyError;
 use crate::db;
 use crate::error::ApiError;
-use crate::models::ids::{ClinicId, UserId, from_uuid, to_uuid};
-use crate::models::{clinic, user};
+use crate::ids::{ClinicId, UserId, from_uuid, to_uuid};
+use crate::models::clinic;
 
 /// Where the new account belongs.
 #[derive(Debug, Clone)]

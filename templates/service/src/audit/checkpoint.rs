@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::session::hex;
+use crate::audit::store as rows;
 use crate::crypto::Kek;
-use crate::models::audit as rows;
+use crate::crypto::hex;
 
 /// What the checkpoint key is derived for.
 const KEY_PURPOSE: &str = "audit checkpoint v1";

@@ -20,13 +20,13 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::auth::Role;
-use crate::models::audit as rows;
-use crate::models::ids::{ClinicId, UserId, to_uuid};
+use crate::audit::store as rows;
+use crate::ids::{ClinicId, UserId, to_uuid};
 
 pub mod chain;
 pub mod checkpoint;
 pub mod fhir;
+pub mod store;
 
 use chain::{BrokenLink, Record, Verifier};
 
@@ -119,18 +119,6 @@ impl AuditAction {
     }
 }
 
-impl From<crate::auth::Action> for AuditAction {
-    fn from(action: crate::auth::Action) -> Self {
-        use crate::auth::Action;
-        match action {
-            Action::Read => Self::Read,
-            Action::Create => Self::Create,
-            Action::Update => Self::Update,
-            Action::Delete => Self::Delete,
-        }
-    }
-}
-
 /// How the recorded attempt ended; the `audit_events.outcome` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -163,7 +151,8 @@ pub struct RequestMeta {
 pub struct AuditContext {
     pub clinic: ClinicId,
     pub actor: Option<UserId>,
-    pub role: Option<Role>,
+    /// The actor's role, as `audit_events.actor_role` names it (`crate::auth::Role::as_str`).
+    pub role: Option<&'static str>,
     /// The request, or `None` for an administrative command run on the server.
     pub meta: Option<RequestMeta>,
     pub at: DateTime<Utc>,
@@ -254,7 +243,7 @@ pub async fn record(
             seq: 0,
             occurred_at,
             actor_user_id: context.actor.map(to_uuid),
-            actor_role: context.role.map(|role| role.as_str().to_owned()),
+            actor_role: context.role.map(str::to_owned),
             action: event.action.as_str().to_owned(),
             resource_type: event.resource_type.map(str::to_owned),
             resource_id: event.resource_id,
@@ -279,7 +268,7 @@ pub async fn record_command_everywhere(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     for clinic in rows::clinics(connection).await? {
-        let clinic = crate::models::ids::from_uuid(clinic);
+        let clinic = crate::ids::from_uuid(clinic);
         let mut tx = connection.begin().await?;
         crate::db::set_scope(&mut tx, clinic, None).await?;
         let event = Event::new(action, Outcome::Success).on(resource_type, None);

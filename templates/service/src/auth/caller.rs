@@ -14,11 +14,11 @@ use serde::de::DeserializeOwned;
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::roles::{Action, Resource};
 use crate::auth::session::{CurrentUser, authenticate};
+use crate::auth::store::session as sessions;
 use crate::crypto::ClinicKeys;
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::models::ids::to_uuid;
-use crate::models::session as sessions;
+use crate::ids::to_uuid;
 use crate::request::JsonBody;
 use crate::state::AppState;
 

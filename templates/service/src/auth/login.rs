@@ -19,16 +19,16 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::password::{HashError, Password};
 use crate::auth::session::{self, MFA_MAX_FAILURES, SessionToken, Transport};
+use crate::auth::store::recovery_code;
+use crate::auth::store::session::{self as sessions, Stage};
+use crate::auth::store::user::{self, Account, StoredTotp};
 use crate::auth::throttle::{self, Gate};
 use crate::auth::tokens::{self, RecoveryCode};
 use crate::auth::totp;
 use crate::crypto::ClinicKeys;
 use crate::db;
 use crate::error::ApiError;
-use crate::models::ids::{UserId, to_uuid};
-use crate::models::recovery_code;
-use crate::models::session::{self as sessions, Stage};
-use crate::models::user::{self, Account, StoredTotp};
+use crate::ids::{UserId, to_uuid};
 use crate::state::AppState;
 
 /// `POST /auth/login`.
@@ -246,7 +246,7 @@ fn context(
     AuditContext {
         clinic: account.clinic_id,
         actor: Some(account.id),
-        role: Some(account.role),
+        role: Some(account.role.as_str()),
         meta: Some(meta),
         at: now,
     }

@@ -16,6 +16,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod roles;
 pub mod session;
+pub mod store;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;

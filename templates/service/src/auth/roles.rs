@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::AuditAction;
 use crate::policy::{MFA, Mfa};
 
 /// Whether auditors need a TOTP code too (the `mfa` answer: `totp` asks it of the
@@ -169,6 +170,18 @@ impl Resource {
             Resource::Accounts | Resource::OwnAccount => "users",
             // medforge:resource-tables:start
             // medforge:resource-tables:end
+        }
+    }
+}
+
+impl From<Action> for AuditAction {
+    /// The audit trail's name of an action on a resource.
+    fn from(action: Action) -> Self {
+        match action {
+            Action::Read => Self::Read,
+            Action::Create => Self::Create,
+            Action::Update => Self::Update,
+            Action::Delete => Self::Delete,
         }
     }
 }

@@ -14,12 +14,13 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome, RequestMeta};
 use crate::auth::roles::Role;
-use crate::config::Config;
+use crate::auth::store::session::{self as sessions, SessionRecord};
+use crate::auth::store::user;
+use crate::config::SessionPolicy;
+use crate::crypto::hex;
 use crate::db::{self, Tx};
 use crate::error::ApiError;
-use crate::models::ids::{ClinicId, UserId};
-use crate::models::session::{self as sessions, SessionRecord};
-use crate::models::user;
+use crate::ids::{ClinicId, UserId};
 use crate::state::AppState;
 
 /// The session cookie. `__Host-` makes browsers refuse it unless it is `Secure`, has
@@ -135,49 +136,25 @@ pub fn clear_cookie() -> HeaderValue {
     )
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+/// Whether `session` has ended by `now` under `policy` (HIPAA 164.312(a)(2)(iii)
+/// automatic logoff): a session that still owes its enrollment or second factor ends after
+/// minutes, any other after the idle or the absolute timeout.
+pub fn has_ended(policy: &SessionPolicy, session: &SessionRecord, now: DateTime<Utc>) -> bool {
+    if session.enrolling {
+        return now >= session.created_at + ENROLLMENT_LIFETIME;
+    }
+    if session.mfa_pending {
+        return now >= session.created_at + MFA_PENDING_LIFETIME;
+    }
+    now >= session.last_seen_at + policy.idle || now >= session.created_at + policy.absolute
 }
 
-/// When sessions end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPolicy {
-    /// Without a request for this long, a session ends.
-    pub idle: Duration,
-    /// This long after login, a session ends however active it is.
-    pub absolute: Duration,
-}
-
-impl SessionPolicy {
-    pub fn from_config(config: &Config) -> Self {
-        let seconds = |d: std::time::Duration| {
-            Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        };
-        Self {
-            idle: seconds(config.session_idle),
-            absolute: seconds(config.session_absolute),
-        }
-    }
-
-    /// Whether `session` has ended by `now`.
-    pub fn has_ended(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
-        if session.enrolling {
-            return now >= session.created_at + ENROLLMENT_LIFETIME;
-        }
-        if session.mfa_pending {
-            return now >= session.created_at + MFA_PENDING_LIFETIME;
-        }
-        now >= session.last_seen_at + self.idle || now >= session.created_at + self.absolute
-    }
-
-    /// How long the cookie of a session started now may live: its absolute timeout.
-    pub fn cookie_lifetime(&self, stage: sessions::Stage) -> Duration {
-        match stage {
-            sessions::Stage::Enrolling => ENROLLMENT_LIFETIME,
-            sessions::Stage::MfaPending => MFA_PENDING_LIFETIME,
-            sessions::Stage::Complete { .. } => self.absolute,
-        }
+/// How long the cookie of a session started now may live: its absolute timeout.
+pub fn cookie_lifetime(policy: &SessionPolicy, stage: sessions::Stage) -> Duration {
+    match stage {
+        sessions::Stage::Enrolling => ENROLLMENT_LIFETIME,
+        sessions::Stage::MfaPending => MFA_PENDING_LIFETIME,
+        sessions::Stage::Complete { .. } => policy.absolute,
     }
 }
 
@@ -220,12 +197,12 @@ pub async fn authenticate(
     let mut context = AuditContext {
         clinic: session.clinic_id,
         actor: Some(session.user_id),
-        role: account.as_ref().map(|account| account.role),
+        role: account.as_ref().map(|account| account.role.as_str()),
         meta: Some(meta),
         at: now,
     };
     let account = match account {
-        Some(account) if !account.disabled && !state.sessions.has_ended(&session, now) => account,
+        Some(account) if !account.disabled && !has_ended(&state.sessions, &session, now) => account,
         other => {
             // HIPAA 164.312(b), 164.312(a)(2)(iii): the end of a session is audited.
             let ended = if other.as_ref().is_some_and(|account| account.disabled) {
@@ -240,7 +217,7 @@ pub async fn authenticate(
             return Err(ApiError::Unauthorized);
         }
     };
-    context.role = Some(account.role);
+    context.role = Some(account.role.as_str());
     Ok(Authenticated {
         audit: context,
         user: CurrentUser {

@@ -29,7 +29,7 @@ use sqlx::PgConnection;
 
 use crate::db::{self, Lookup};
 use crate::error::ApiError;
-use crate::models::ids::{UserId, to_uuid};
+use crate::ids::{UserId, to_uuid};
 
 /// Failures one account may have from one network before the first lock.
 pub const FREE_FAILURES: i32 = 5;
@@ -79,7 +79,7 @@ fn digest(purpose: &str, parts: &[&[u8]]) -> [u8; 32] {
 /// The throttle key of `email` from `address`'s network, hex.
 pub fn pair_key(email: &str, address: IpAddr) -> String {
     let network = network(address).to_string();
-    crate::auth::session::hex(&digest("sign-in", &[email.as_bytes(), network.as_bytes()]))
+    crate::crypto::hex(&digest("sign-in", &[email.as_bytes(), network.as_bytes()]))
 }
 
 /// The key of `address`'s network, for the rate limit and an account's usual network.

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::auth::session::hex;
+use crate::crypto::hex;
 
 /// A token as the database knows it: the selector, and the SHA-256 of the verifier.
 pub struct TokenHash {

@@ -1,8 +1,7 @@
 //! The rules that judge settings together, and the database against the settings: the
 //! ones production is refused on.
 
-use super::{ConfigError, Environment, TlsTermination};
-use crate::db::Deployment;
+use super::{ConfigError, Deployment, Environment, TlsTermination};
 
 /// In production the database connection must be encrypted and the server proven to be
 /// the one named in the URL: `sslmode=verify-full`. `require` and `verify-ca` encrypt but

@@ -1,7 +1,7 @@
 //! Why the service refuses to start: each message says what to set.
 
+use super::Deployment;
 use crate::crypto::key_provider::KeyProviderError;
-use crate::db::Deployment;
 
 /// Every reason the service refuses to start, found in one reading of the environment:
 /// one start reports them all.

@@ -36,12 +36,43 @@ use variables::Problems;
 /// Where the service listens unless `BIND_ADDR` says otherwise: loopback only.
 pub const DEFAULT_BIND_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
 
+/// What a database is for, from its `deployment` row, which `crate::db::deployment` reads.
+/// `seed` runs on development databases only (HIPAA 164.308(a)(1)(ii)(B)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Migrated, but by nothing that said what it serves (e.g. sqlx-cli).
+    Unmarked,
+    Development,
+    Production,
+}
+
 /// Development serves plain HTTP on loopback with synthetic data; production refuses to
 /// start unless every safety check passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
     Development,
     Production,
+}
+
+/// When sessions end (HIPAA 164.312(a)(2)(iii) automatic logoff), from
+/// `SESSION_IDLE_MINUTES` and `SESSION_ABSOLUTE_HOURS`; `crate::auth::session` applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Without a request for this long, a session ends.
+    pub idle: chrono::Duration,
+    /// This long after login, a session ends however active it is.
+    pub absolute: chrono::Duration,
+}
+
+impl SessionPolicy {
+    pub fn from_config(config: &Config) -> Self {
+        let seconds =
+            |d: Duration| chrono::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Self {
+            idle: seconds(config.session_idle),
+            absolute: seconds(config.session_absolute),
+        }
+    }
 }
 
 /// The PEM files of the in-process TLS listener.

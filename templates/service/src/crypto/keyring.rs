@@ -15,8 +15,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::tenant_key::{self, Purpose, WrappedKey};
 use super::{ClinicKeys, CryptoError, KEY_LEN, KekRing, random_bytes};
-use crate::models::tenant_key::{self, Purpose, WrappedKey};
+use crate::error::ApiError;
 
 /// How long unwrapped keys are kept before they are read again: the time a service
 /// instance takes to start sealing with a data key version `rotate-keys --new-data-key`
@@ -190,4 +191,16 @@ fn wrap_context(clinic_id: Uuid, purpose: Purpose, version: u32) -> Vec<u8> {
     context.push(0);
     context.extend_from_slice(&version.to_be_bytes());
     context
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Database(error) => error.into(),
+            other => {
+                tracing::error!(error = %other, "encryption keys");
+                Self::Internal
+            }
+        }
+    }
 }

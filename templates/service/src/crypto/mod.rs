@@ -34,10 +34,14 @@ use sha2::Sha256;
 use uuid::Uuid;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
+use crate::error::ApiError;
+
 pub mod kek;
 pub mod key_provider;
 pub mod keyring;
+pub mod password_hash;
 pub mod rotation;
+pub mod tenant_key;
 
 pub use kek::{Kek, KekRing};
 pub use keyring::Keyring;
@@ -259,6 +263,20 @@ impl ClinicKeys {
             mac.update(part);
         }
         mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// Lower-case hex of `bytes`: how hashes, MACs and tokens are written out.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl From<CryptoError> for ApiError {
+    /// A value that does not open is an integrity failure, not a client error: logged
+    /// (the error carries no data) and answered 500.
+    fn from(error: CryptoError) -> Self {
+        tracing::error!(%error, "encryption");
+        Self::Internal
     }
 }
 

@@ -16,7 +16,7 @@
 use sqlx::{Connection, PgConnection};
 
 use super::keyring::{KeyError, Keyring};
-use crate::models::tenant_key::{self, Purpose};
+use super::tenant_key::{self, Purpose};
 
 /// What a rotation did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

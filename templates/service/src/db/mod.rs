@@ -12,8 +12,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
+pub use crate::config::Deployment;
 use crate::config::Environment;
-use crate::models::ids::{ClinicId, UserId, to_uuid};
+use crate::ids::{ClinicId, UserId, to_uuid};
 
 pub mod bootstrap;
 
@@ -83,16 +84,6 @@ pub async fn migrate(owner: PgConnectOptions, environment: Environment) -> Resul
     .await?;
     connection.close().await?;
     Ok(())
-}
-
-/// What a database is for, from its `deployment` row. `seed` runs on development
-/// databases only (HIPAA 164.308(a)(1)(ii)(B)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    /// Migrated, but by nothing that said what it serves (e.g. sqlx-cli).
-    Unmarked,
-    Development,
-    Production,
 }
 
 /// Reads the deployment marker.

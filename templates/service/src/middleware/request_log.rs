@@ -5,7 +5,7 @@
 //! request id. Never the raw path or query string (`/patients/{id}` is logged, never the
 //! id), never headers (cookies, tokens), never bodies.
 
-use std::{fmt, time::Instant};
+use std::time::Instant;
 
 use axum::{
     extract::{MatchedPath, Request},
@@ -13,7 +13,8 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use uuid::Uuid;
+
+use crate::request::RequestId;
 
 /// Response header that carries the request id, so a user's report can be matched to
 /// the log line.
@@ -22,32 +23,9 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// What the log says for a request that matched no route: its path could hold anything.
 pub const UNMATCHED_ROUTE: &str = "<unmatched>";
 
-/// Identifies one request in logs and responses. Always made by the server: a client's
-/// `x-request-id` is dropped, so nobody can forge one or smuggle data into the logs with it.
-/// Handlers read it from the request extensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestId(Uuid);
-
-impl RequestId {
-    fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// The id as the audit trail stores it.
-    pub fn as_uuid(self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 pub async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let request_id = RequestId::new();
+    let request_id = RequestId::generate();
     request.headers_mut().remove(REQUEST_ID_HEADER);
     request.extensions_mut().insert(request_id);
     let method = request.method().clone();

@@ -5,9 +5,9 @@ use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::ids::{ClinicId, from_uuid, to_uuid};
 use crate::audit::{self, AuditAction, AuditContext, Event, Outcome};
 use crate::db;
+use crate::ids::{ClinicId, from_uuid, to_uuid};
 
 /// A clinic. Its name is the organisation's, not PHI.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,10 +15,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::ids::{PatientId, UserId, from_uuid, to_uuid};
 use super::{MAX_PAGE, open_rows};
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::ids::{PatientId, UserId, from_uuid, to_uuid};
 
 const REASON: Field = Field::new("emergency_access", "reason");
 

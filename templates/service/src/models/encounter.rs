@@ -8,11 +8,11 @@ use sqlx::PgConnection;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
 use super::{ClinicalRecords, MAX_PAGE, open_rows, present, seal_reason};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::ids::{EncounterId, PatientId, UserId, from_uuid, to_uuid};
 
 /// Encrypted like the patients' columns; the times stay plaintext (see the migration).
 const REASON: Field = Field::new("encounters", "reason");

@@ -2,6 +2,10 @@
 //! rows map to domain types (PHI columns to `phi_guard::Phi` fields). Queries are checked
 //! at compile time (`sqlx::query!`) and run in a transaction scoped to one clinic, so
 //! row-level security filters every one of them.
+//!
+//! The tables of the layers beneath keep their own modules there: the accounts and
+//! sessions in `crate::auth::store`, the audit trail in `crate::audit::store`, the wrapped
+//! keys in `crate::crypto::tenant_key`.
 
 use std::future::Future;
 
@@ -15,25 +19,21 @@ use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
 
-pub mod account_token;
 {% if modules contains "appointments" %}pub mod appointment;
-{% endif %}pub mod audit;
-pub mod clinic;
+{% endif %}pub mod clinic;
 pub mod emergency_access;
 {%- if modules contains "encounters" %}
 pub mod encounter;
 {%- endif %}
 pub mod fields;
-pub mod ids;
+/// The ids moved to [`crate::ids`], beneath every module that names a record; resource
+/// templates of a team's template may still name them here.
+pub use crate::ids;
 {%- if modules contains "notes" %}
 pub mod note;
 {%- endif %}
 pub mod patient;
-pub mod recovery_code;
 pub mod restriction;
-pub mod session;
-pub mod tenant_key;
-pub mod user;
 // The resources added with `medforge add resource`, which writes between these lines.
 // medforge:resource-models:start
 // medforge:resource-models:end

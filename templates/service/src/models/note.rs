@@ -9,11 +9,11 @@ use sqlx::PgConnection;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
 use super::{ClinicalRecords, MAX_PAGE, open_rows};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::ids::{NoteId, PatientId, UserId, from_uuid, to_uuid};
 
 const BODY: Field = Field::new("notes", "body");
 

@@ -10,11 +10,11 @@ use sqlx::PgConnection;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::ids::{PatientId, from_uuid, to_uuid};
 use super::{ClinicalRecords, MAX_PAGE, open_rows, present};
 use crate::auth::Resource;
 use crate::crypto::{ClinicKeys, CryptoError, Field};
 use crate::error::ApiError;
+use crate::ids::{PatientId, from_uuid, to_uuid};
 
 const MRN: Field = Field::new("patients", "mrn");
 const GIVEN_NAME: Field = Field::new("patients", "given_name");

@@ -10,8 +10,8 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::ids::{PatientId, UserId, from_uuid, to_uuid};
 use crate::error::ApiError;
+use crate::ids::{PatientId, UserId, from_uuid, to_uuid};
 
 /// The most accounts a care team holds.
 pub const MAX_CARE_TEAM: usize = 100;

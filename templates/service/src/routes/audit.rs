@@ -13,13 +13,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::chain::StoredEvent;
+use crate::audit::store as rows;
 use crate::audit::{self, AuditAction, Event, Outcome, fhir};
-use crate::auth::session::hex;
 use crate::auth::{Action, Caller, Resource};
+use crate::crypto::hex;
 use crate::error::ApiError;
+use crate::ids::{from_uuid, to_uuid};
 use crate::models::MAX_PAGE;
-use crate::models::audit as rows;
-use crate::models::ids::{from_uuid, to_uuid};
 use crate::routes::openapi::{self, Body};
 use crate::routes::resource::DEFAULT_PAGE;
 use crate::routes::{Doc, Route};

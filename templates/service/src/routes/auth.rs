@@ -14,7 +14,7 @@ use super::{Doc, JsonBody, Route};
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
 use crate::auth::rate_limit::WithinRateLimit;
-use crate::auth::session::{Transport, clear_cookie};
+use crate::auth::session::{Transport, clear_cookie, cookie_lifetime};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -135,7 +135,7 @@ pub(super) fn hand_over(
         header::HeaderValue::from_static("no-store"),
     );
     if transport == Transport::Cookie {
-        let lifetime = state.sessions.cookie_lifetime(session.stage);
+        let lifetime = cookie_lifetime(&state.sessions, session.stage);
         headers.insert(header::SET_COOKIE, session.token.cookie(lifetime));
     }
     response

@@ -24,11 +24,11 @@ use phi_guard::{PhiJson, SafePath, SafeQuery};
 use crate::audit::{AuditAction, Event, Outcome};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
+use crate::ids::to_uuid;
 use crate::models::MAX_PAGE;
 use crate::models::emergency_access::{
     self as grants, BreakGlassRequest, EmergencyAccessId, Grant, Granted,
 };
-use crate::models::ids::to_uuid;
 use crate::routes::openapi::{self, Body};
 use crate::routes::resource::{DEFAULT_PAGE, Page, Paging};
 use crate::routes::{Doc, JsonBody, Route};

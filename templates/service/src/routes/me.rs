@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 
 use crate::accounts::credentials::{self, PasswordChange, RecoveryCodes};
 use crate::audit::{AuditAction, Event, Outcome};
+use crate::auth::store::session as sessions;
 use crate::auth::{Action, Caller, Resource, Role};
 use crate::error::ApiError;
+use crate::ids::{ClinicId, SessionId, UserId, from_uuid, to_uuid};
 use crate::models::clinic;
-use crate::models::ids::{ClinicId, SessionId, UserId, from_uuid, to_uuid};
-use crate::models::session as sessions;
 use crate::routes::openapi::Body;
 use crate::routes::{Doc, JsonBody, Route};
 use crate::state::AppState;

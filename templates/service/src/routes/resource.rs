@@ -27,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{AuditAction, Event, Outcome};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
-use crate::models::ids::to_uuid;
+use crate::ids::to_uuid;
 use crate::models::{ClinicalRecords, MAX_PAGE};
 use crate::routes::openapi::{self, Body};
 use crate::routes::{Doc, JsonBody, Route};

@@ -11,7 +11,7 @@ use phi_guard::{PhiJson, SafePath};
 use crate::audit::{AuditAction, Event, Outcome};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
-use crate::models::ids::{PatientId, to_uuid};
+use crate::ids::{PatientId, to_uuid};
 use crate::models::restriction::{self, Restriction, RestrictionChange, Standing};
 use crate::routes::openapi::Body;
 use crate::routes::{Doc, JsonBody, Route};

@@ -19,7 +19,7 @@ use crate::accounts::administration::{
 use crate::accounts::invitations::{self, Invitation, InviteRequest};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::models::ids::UserId;
+use crate::ids::UserId;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {

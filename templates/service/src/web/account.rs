@@ -15,7 +15,7 @@ use super::page::{self, Chrome, PageError};
 use super::viewer::{Posted, Viewer};
 use crate::accounts::credentials;
 use crate::error::ApiError;
-use crate::models::ids::SessionId;
+use crate::ids::SessionId;
 use crate::request::JsonBody;
 use crate::routes::me;
 use crate::state::AppState;

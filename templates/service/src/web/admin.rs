@@ -19,7 +19,7 @@ use super::viewer::{Posted, Viewer};
 use crate::accounts::{administration, invitations};
 use crate::auth::Role;
 use crate::error::ApiError;
-use crate::models::ids::UserId;
+use crate::ids::UserId;
 use crate::request::JsonBody;
 use crate::state::AppState;
 

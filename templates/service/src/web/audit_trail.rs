@@ -14,13 +14,13 @@ use phi_guard::SafePath;
 
 use super::page::{self, Chrome, PageError};
 use super::viewer::{Posted, Viewer};
+use crate::audit::store as rows;
 use crate::audit::{self, AuditAction, Event, Outcome};
 use crate::auth::{Action, Resource};
 use crate::error::ApiError;
+use crate::ids::to_uuid;
 use crate::models::MAX_PAGE;
-use crate::models::audit as rows;
 use crate::models::emergency_access::{self as grants, EmergencyAccessId, Grant};
-use crate::models::ids::to_uuid;
 use crate::routes::audit::AuditEventView;
 use crate::routes::emergency_access;
 use crate::state::AppState;

@@ -17,7 +17,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::auth::session::{SessionToken, Transport, cookie, hex};
+use crate::auth::session::{SessionToken, Transport, cookie};
+use crate::crypto::hex;
 use crate::error::ApiError;
 
 /// The name of the form field that carries the token.

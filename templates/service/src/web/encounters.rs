@@ -4,8 +4,8 @@ use super::page::Section;
 use super::sections::{RecordsSection, TIME, code_name, records_of};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::PatientId;
 use crate::models::encounter::Encounters;
-use crate::models::ids::PatientId;
 
 pub async fn section(caller: &mut Caller, patient: PatientId) -> Result<Option<Section>, ApiError> {
     let Some(encounters) = records_of::<Encounters>(caller, patient).await? else {

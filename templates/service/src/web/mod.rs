@@ -50,7 +50,11 @@ pub mod viewer;
 
 /// The pages, to merge beside the API's routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    #[allow(
+        clippy::let_and_return,
+        reason = "the pages of added resources merge in between"
+    )]
+    let router = Router::new()
         .route("/", get(|| async { Redirect::to(page::HOME) }))
         .merge(assets::router())
         .merge(sign_in::router())
@@ -60,16 +64,17 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
 {%- if modules contains "notes" %}
         .merge(notes::router())
-{%- endif %}
-        // medforge:resource-page-routes:start
-        // medforge:resource-page-routes:end
+{%- endif %};
+    // medforge:resource-page-routes:start
+    // medforge:resource-page-routes:end
+    router
 }
 
 /// The sections of a patient's page that come from the enabled modules, each only for a
 /// role that may read it: staff get no notes section at all.
 pub(crate) async fn patient_sections(
     caller: &mut crate::auth::Caller,
-    patient: crate::models::ids::PatientId,
+    patient: crate::ids::PatientId,
     csrf: &str,
 ) -> Result<Vec<page::Section>, crate::error::ApiError> {
     #[allow(

@@ -14,7 +14,7 @@ use super::sections::{TIME, records_of};
 use super::viewer::{Posted, Viewer};
 use crate::auth::{Action, Caller, Resource};
 use crate::error::ApiError;
-use crate::models::ids::PatientId;
+use crate::ids::PatientId;
 use crate::models::note::Notes;
 use crate::request::JsonBody;
 use crate::routes::resource;

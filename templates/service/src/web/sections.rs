@@ -14,8 +14,8 @@ use super::resource_pages::RecordForm;
 use crate::audit::{AuditAction, Event};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
+use crate::ids::{PatientId, to_uuid};
 use crate::models::ClinicalRecords;
-use crate::models::ids::{PatientId, to_uuid};
 use crate::request::JsonBody;
 
 /// `patient`'s records of `R`, or `None` when the caller's role may not read them.

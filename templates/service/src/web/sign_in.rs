@@ -24,9 +24,9 @@ use crate::accounts::{enrollment, invitations};
 use crate::audit::RequestMeta;
 use crate::auth::login::{self, LoginRequest, MfaRequest, NewSession};
 use crate::auth::rate_limit::WithinRateLimit;
-use crate::auth::session::clear_cookie;
+use crate::auth::session::{clear_cookie, cookie_lifetime};
+use crate::auth::store::session::Stage;
 use crate::error::ApiError;
-use crate::models::session::Stage;
 use crate::request::JsonBody;
 use crate::state::AppState;
 
@@ -163,7 +163,7 @@ async fn pre_session_form(
 /// `next`.
 fn signed_in(state: &AppState, session: &NewSession, next: Response) -> Response {
     let mut response = next;
-    let lifetime = state.sessions.cookie_lifetime(session.stage);
+    let lifetime = cookie_lifetime(&state.sessions, session.stage);
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, session.token.cookie(lifetime));
     headers.append(header::SET_COOKIE, csrf::clear_pre_session());

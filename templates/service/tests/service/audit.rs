@@ -540,7 +540,7 @@ async fn auditor_sees_only_own_clinic_events() {
     let mut tx = app.pool.begin().await.unwrap();
     db::set_scope(&mut tx, clinics[0], None).await.unwrap();
     let other: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE clinic_id <> $1")
-        .bind(::service::models::ids::to_uuid(clinics[0]))
+        .bind(::service::ids::to_uuid(clinics[0]))
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -716,7 +716,7 @@ async fn a_forged_event_is_reported_as_tampering_not_a_conflict() {
          SELECT clinic_id, seq + 1, now(), 'read', 'success', hash, hash
          FROM audit_heads WHERE clinic_id = $1",
     )
-    .bind(::service::models::ids::to_uuid(clinic))
+    .bind(::service::ids::to_uuid(clinic))
     .execute(&mut admin)
     .await
     .unwrap();

@@ -10,14 +10,14 @@ use serde_json::json;
 use ::service::accounts::{self, AccountError, ClinicChoice, NewUser};
 use ::service::auth::password::{Password, PasswordRejected};
 use ::service::auth::rate_limit;
+use ::service::auth::store::user;
 use ::service::auth::throttle::{
     ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_FAILURES, ACCOUNT_MAX_LOCK, FREE_FAILURES, MAX_LOCK,
 };
 use ::service::auth::{Role, totp};
 use ::service::clock::Clock;
 use ::service::db;
-use ::service::models::ids::ClinicId;
-use ::service::models::user;
+use ::service::ids::ClinicId;
 
 use crate::support::{LOOPBACK, TestApp, TestDb, TestUser, login_request, mfa_request, reply_of};
 

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use ::service::auth::Role;
 use ::service::db;
+use ::service::ids::ClinicId;
 use ::service::models::emergency_access::EMERGENCY_ACCESS_LIFETIME;
-use ::service::models::ids::ClinicId;
 use ::service::routes::openapi;
 
 use crate::support::{Reply, TestApp, TestDb, TestUser, sqlstate};

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ::service::auth::rate_limit;
-use ::service::auth::session::SessionPolicy;
+use ::service::config::SessionPolicy;
 use ::service::config::{self, Config, ConfigError, Environment};
 use ::service::db;
 

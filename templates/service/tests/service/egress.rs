@@ -154,7 +154,7 @@ impl Fixture {
         let context = AuditContext {
             clinic,
             actor: Some(user.id),
-            role: Some(Role::Clinician),
+            role: Some(Role::Clinician.as_str()),
             meta: Some(RequestMeta {
                 request_id: Some(Uuid::new_v4()),
                 source: LOOPBACK,

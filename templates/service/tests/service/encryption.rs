@@ -11,10 +11,10 @@ use sqlx::Connection;
 
 use ::service::auth::Role;
 use ::service::config::{KEK_VARIABLE, PREVIOUS_KEK_VARIABLE};
+use ::service::crypto::tenant_key;
 use ::service::crypto::{Field, Kek, KekRing, Keyring};
 use ::service::db;
-use ::service::models::ids::to_uuid;
-use ::service::models::tenant_key;
+use ::service::ids::to_uuid;
 use uuid::Uuid;
 
 use crate::support::{TestApp, TestDb, sqlstate};

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use ::service::auth::Role;
+use ::service::ids::from_uuid;
 use ::service::models::MAX_PAGE;
-use ::service::models::ids::from_uuid;
 use ::service::models::patient::{NewPatient, Patient, PatientChanges, PatientSearch};
 use ::service::routes;
 

@@ -14,10 +14,10 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use ::service::crypto::tenant_key;
 use ::service::crypto::{Field, Kek, KekRing, Keyring};
 use ::service::db;
-use ::service::models::ids::to_uuid;
-use ::service::models::tenant_key;
+use ::service::ids::to_uuid;
 
 use crate::egress::{Fixture, SIGNED};
 use crate::support::{TestApp, TestDb};

@@ -9,8 +9,8 @@ use ::service::auth::password::PasswordHasher;
 use ::service::config::Environment;
 use ::service::crypto::{Kek, KekRing, Keyring};
 use ::service::db::{self, Deployment};
+use ::service::ids::to_uuid;
 use ::service::models::ClinicalRecords;
-use ::service::models::ids::to_uuid;
 use ::service::models::patient::Patients;
 use ::service::seed::{self, CLINICS, SeedError, SeedOptions, Seeded};
 

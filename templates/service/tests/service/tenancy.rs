@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use ::service::auth::Role;
 use ::service::db::{self, OWNER_ROLE, SERVICE_ROLE};
-use ::service::models::ids::ClinicId;
+use ::service::ids::ClinicId;
 
 use crate::support::{TestApp, TestDb};
 
@@ -323,7 +323,7 @@ async fn clinician_of_another_clinic_gets_404_for_read_update_delete_and_search(
 }
 
 fn db_uuid(clinic: ClinicId) -> uuid::Uuid {
-    ::service::models::ids::to_uuid(clinic)
+    ::service::ids::to_uuid(clinic)
 }
 {%- else %}
 

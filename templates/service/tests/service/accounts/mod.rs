@@ -24,7 +24,7 @@ use ::service::auth::password::Password;
 use ::service::auth::{Role, totp};
 use ::service::clock::Clock;
 use ::service::db::SERVICE_ROLE;
-use ::service::models::ids::{ClinicId, UserId, to_uuid};
+use ::service::ids::{ClinicId, UserId, to_uuid};
 use ::service::seed::CLINICS;
 
 use crate::support::account_api::{

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use ::service::auth::{Role, totp};
-use ::service::models::ids::{ClinicId, UserId, from_uuid};
+use ::service::ids::{ClinicId, UserId, from_uuid};
 
 use super::{LOOPBACK, PASSWORD, Reply, TestApp, TestDb, TestUser};
 

@@ -18,14 +18,14 @@ use tower::ServiceExt;
 // (a project named `clinic` also has `models::clinic`, imported below).
 use ::service::accounts::{self, ClinicChoice, NewUser};
 use ::service::auth::password::{Password, PasswordHasher};
-use ::service::auth::session::SessionPolicy;
 use ::service::auth::{Role, totp};
 use ::service::clock::{Clock, ManualClock};
 use ::service::config::Config;
+use ::service::config::SessionPolicy;
 use ::service::crypto::{KekRing, Keyring};
 use ::service::egress::EgressClient;
+use ::service::ids::{ClinicId, UserId};
 use ::service::models::clinic;
-use ::service::models::ids::{ClinicId, UserId};
 use ::service::{AppState, app};
 
 use super::database::TestDb;

@@ -425,7 +425,7 @@ async fn a_patients_page_is_on_the_record_like_the_api_read() {
              AND resource_type = 'patients' AND resource_id = $1::uuid AND actor_user_id = $2",
         )
         .bind(&clinic.patient)
-        .bind(::service::models::ids::to_uuid(clinic.staff.id))
+        .bind(::service::ids::to_uuid(clinic.staff.id))
         .fetch_one(&mut admin)
         .await
         .unwrap()

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::ids::{ClinicId, UserId, from_uuid, to_uuid};
 use crate::db::{self, Lookup};
+use crate::ids::{ClinicId, UserId, from_uuid, to_uuid};
 
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]

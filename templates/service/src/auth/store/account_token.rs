@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::ids::{ClinicId, UserId, from_uuid, to_uuid};
 use crate::auth::Role;
 use crate::auth::tokens::TokenHash;
 use crate::db::{self, Lookup};
+use crate::ids::{ClinicId, UserId, from_uuid, to_uuid};
 
 /// What a token is for, and whom.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::ids::{UserId, to_uuid};
+use crate::ids::{UserId, to_uuid};
 
 /// Replaces every code of `user` with the codes hashing to `hashes`: the old ones stop
 /// working in the same transaction.

@@ -3,10 +3,10 @@
 
 use sqlx::PgConnection;
 
-use super::ids::{ClinicId, UserId, from_uuid, to_uuid};
 use crate::auth::roles::Role;
 use crate::crypto::Field;
 use crate::db::{self, Lookup};
+use crate::ids::{ClinicId, UserId, from_uuid, to_uuid};
 
 /// The column a TOTP secret is sealed for: part of its associated data, with the clinic
 /// and the account, so a sealed secret copied onto another account does not open.

@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::audit::chain::{Record, StoredEvent, canonical_before_seq};
+use super::chain::{Record, StoredEvent, canonical_before_seq};
 
 /// Records `records`, the events of one request (they share its clinic, time, actor,
 /// request id and source; their `seq` is ignored), in `audit_pending`, in one statement
