@@ -471,7 +471,7 @@ fn add_resource(command: ResourceCommand) -> ExitStatus {
     } else {
         None
     };
-    let mut steps = crate::add::Steps::new(std::io::stderr().is_terminal() && !command.json);
+    let mut steps = crate::steps::Steps::new(std::io::stderr().is_terminal() && !command.json);
     let report = match crate::add::add_resource(&args, prompter, &mut steps) {
         Ok(report) => report,
         Err(error) => return report_error(command.json, &error),

@@ -7,12 +7,12 @@
 //! roles and database, the owner role that runs the migrations, and the service role,
 //! which owns nothing and is never used here.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Result};
 use crate::record::{self, Record};
+use crate::tools::{POSTGRES_INSTALL, find_postgres_tool, find_sqlx};
 
 /// What `medforge db` can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,15 +34,6 @@ pub const ADMIN_URL_VAR: &str = "ADMIN_DATABASE_URL";
 /// as the service role, which cannot change the schema.
 pub const MIGRATION_URL_VAR: &str = "MIGRATION_DATABASE_URL";
 
-/// The sqlx-cli release medforge's CI installs (`.ci/run`), matching the generated
-/// project's sqlx.
-pub const SQLX_CLI_VERSION: &str = "0.9.0";
-/// How to get sqlx-cli, said whenever it is missing.
-pub const SQLX_INSTALL: &str = "cargo install --locked sqlx-cli --version 0.9.0 \
-                                --no-default-features --features postgres,rustls";
-pub const POSTGRES_INSTALL: &str =
-    "apt-get install postgresql (Debian, Ubuntu) or brew install postgresql (macOS)";
-
 /// The script that creates the project's two roles, in the generated project.
 const BOOTSTRAP_SCRIPT: &str = "db/bootstrap.sql";
 
@@ -57,7 +48,7 @@ pub fn run(task: DbTask, dir: Option<&Path>) -> Result<()> {
     // Without a database of one's own, the query data is refreshed on a throwaway cluster.
     if task == DbTask::Prepare && std::env::var_os(MIGRATION_URL_VAR).is_none_or(|v| v.is_empty()) {
         use std::io::IsTerminal;
-        let mut steps = crate::add::Steps::new(std::io::stderr().is_terminal());
+        let mut steps = crate::steps::Steps::new(std::io::stderr().is_terminal());
         return crate::prepare::prepare_project(&project, &record.project_name, &mut steps);
     }
     let sqlx = find_sqlx()?;
@@ -215,35 +206,6 @@ fn database_name(url: &str) -> Result<&str> {
     }
 }
 
-fn find_sqlx() -> Result<PathBuf> {
-    find_on_path("sqlx").ok_or_else(|| Error::MissingTool {
-        tool: "sqlx-cli",
-        install: SQLX_INSTALL.to_owned(),
-    })
-}
-
-/// A program on PATH.
-pub fn find_on_path(tool: impl AsRef<OsStr>) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(tool.as_ref()))
-        .find(|candidate| candidate.is_file())
-}
-
-/// A PostgreSQL program: on PATH, or in Debian's versioned directories, which are not.
-pub fn find_postgres_tool(tool: &str) -> Option<PathBuf> {
-    find_on_path(tool).or_else(|| {
-        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .flatten()
-            .map(|version| version.path().join("bin").join(tool))
-            .filter(|candidate| candidate.is_file())
-            .collect();
-        versions.sort();
-        versions.pop()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,20 +224,6 @@ mod tests {
         assert!(name("postgres://o@h:5432/").is_err());
         assert!(name("postgres://o@h/clinic;drop").is_err());
         assert!(name("postgres://o@h/Clinic").is_err());
-    }
-
-    /// One pinned sqlx-cli: the install line medforge prints is the one its CI runs.
-    #[test]
-    fn the_sqlx_install_line_pins_the_version_ci_installs() {
-        assert!(
-            SQLX_INSTALL.contains(&format!("--version {SQLX_CLI_VERSION} ")),
-            "{SQLX_INSTALL}"
-        );
-        let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
-        assert!(
-            ci.contains(&format!("sqlx-cli --version {SQLX_CLI_VERSION} ")),
-            "{ci}"
-        );
     }
 
     #[test]

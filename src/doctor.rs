@@ -11,10 +11,10 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::db::{self, POSTGRES_INSTALL, SQLX_CLI_VERSION, SQLX_INSTALL};
 use crate::error::{Error, Result};
 use crate::record;
 use crate::template;
+use crate::tools::{self, POSTGRES_INSTALL, SQLX_CLI_VERSION, SQLX_INSTALL};
 
 /// Everything `medforge doctor` needs.
 #[derive(Debug, Clone, Default)]
@@ -370,12 +370,12 @@ fn rustc(needs: &str, dir: Option<&Path>) -> Item {
         "builds, lints and tests the project (with cargo)",
     );
     item.needs = Some(format!("{needs} or newer"));
-    let upgrade = if db::find_on_path("rustup").is_some() {
+    let upgrade = if tools::find_on_path("rustup").is_some() {
         "rustup update stable"
     } else {
         RUSTUP_INSTALL
     };
-    let Some(path) = db::find_on_path("rustc") else {
+    let Some(path) = tools::find_on_path("rustc") else {
         item.status = Status::Missing;
         item.install = Some(RUSTUP_INSTALL.to_owned());
         return item;
@@ -408,7 +408,7 @@ fn sqlx_cli() -> Item {
         "`medforge db` runs the migrations and refreshes the .sqlx query data with it",
     );
     item.needs = Some(SQLX_CLI_VERSION.to_owned());
-    let Some(path) = db::find_on_path("sqlx") else {
+    let Some(path) = tools::find_on_path("sqlx") else {
         item.status = Status::Missing;
         item.install = Some(SQLX_INSTALL.to_owned());
         return item;
@@ -433,7 +433,7 @@ fn sqlx_cli() -> Item {
 fn postgres(name: &'static str, why: &'static str) -> Item {
     present(
         Item::new(name, true, why),
-        db::find_postgres_tool(name),
+        tools::find_postgres_tool(name),
         POSTGRES_INSTALL,
     )
 }
@@ -441,7 +441,7 @@ fn postgres(name: &'static str, why: &'static str) -> Item {
 fn on_path(name: &'static str, required: bool, why: &'static str, install: &str) -> Item {
     present(
         Item::new(name, required, why),
-        db::find_on_path(name),
+        tools::find_on_path(name),
         install,
     )
 }

@@ -27,5 +27,7 @@ pub mod record;
 pub mod render;
 pub mod sarif;
 pub mod schema;
+pub mod steps;
 pub mod template;
+pub mod tools;
 pub mod update;

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::add::Steps;
-use crate::db::{POSTGRES_INSTALL, SQLX_INSTALL, find_on_path, find_postgres_tool};
 use crate::error::{Error, Result};
 use crate::fs::{self, read_optional};
+use crate::steps::Steps;
+use crate::tools::{POSTGRES_INSTALL, SQLX_INSTALL, find_on_path, find_postgres_tool};
 
 /// The folder `cargo sqlx prepare` writes.
 pub const QUERY_DATA_DIR: &str = ".sqlx";

@@ -20,7 +20,6 @@ pub mod render;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::Serialize;
 
@@ -31,6 +30,7 @@ use crate::inventory::{self, INVENTORY_FILE};
 use crate::merge;
 use crate::record::{self, Record};
 use crate::schema::{MIGRATIONS_DIR, Schema, is_up_migration, sql_paths};
+use crate::steps::{StepReport, Steps};
 use crate::template::{Template, TemplateSource};
 
 use render::{Context, Recorded, ResourceTemplates};
@@ -71,62 +71,6 @@ pub trait AddPrompter {
     fn roles(&mut self, resource: &str, defaults: &Roles) -> Result<Roles>;
     /// Shows what is about to be added, and asks whether to go on.
     fn confirm(&mut self, summary: &str, dry_run: bool) -> Result<bool>;
-}
-
-/// One step of the work, as `--json` reports it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    pub step: &'static str,
-    pub what: String,
-    pub ok: bool,
-    pub seconds: f64,
-}
-
-/// The steps as they happen: on a terminal each is shown as it starts and ends; all are
-/// kept for the report.
-pub struct Steps {
-    show: bool,
-    done: Vec<StepReport>,
-}
-
-impl Steps {
-    /// `show`: print each step on stderr (a terminal, and not `--json`).
-    pub fn new(show: bool) -> Steps {
-        Steps {
-            show,
-            done: Vec::new(),
-        }
-    }
-
-    /// Runs `work` as step `step`, described by `what`.
-    pub fn run<T>(
-        &mut self,
-        step: &'static str,
-        what: &str,
-        work: impl FnOnce() -> Result<T>,
-    ) -> Result<T> {
-        if self.show {
-            eprint!("  {what} ...");
-        }
-        let started = Instant::now();
-        let result = work();
-        let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
-        if self.show {
-            let verdict = if result.is_ok() { "done" } else { "failed" };
-            eprintln!(" {verdict} ({seconds:.1} s)");
-        }
-        self.done.push(StepReport {
-            step,
-            what: what.to_owned(),
-            ok: result.is_ok(),
-            seconds,
-        });
-        result
-    }
-
-    pub fn reports(&self) -> &[StepReport] {
-        &self.done
-    }
 }
 
 /// What happened to one project file.
@@ -254,7 +198,7 @@ pub fn add_resource(
     let templates = ResourceTemplates::open(template.dir())?;
     let migration = format!(
         "{MIGRATIONS_DIR}/{}_{}.sql",
-        crate::update::next_version(&project, &project)?,
+        crate::schema::next_version(&project, &project)?,
         spec.name
     );
     let new = Recorded {

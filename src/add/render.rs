@@ -394,10 +394,10 @@ pub struct FieldView {
     pub value: String,
     /// What the OpenAPI schema describes it as (`String` for a decimal).
     pub schema: String,
-    /// Whether a PHI field's schema comes from its type (`schema_with = Phi::<T>::schema`);
-    /// otherwise it is `value_type = schema` marked `x-phi` by hand (utoipa knows the
-    /// chrono types only inside its derive, and a decimal is described as text).
-    pub typed_schema: bool,
+    /// A PHI field's schema function, marking it `x-phi`: `Phi::<T>::schema`, described by
+    /// its type, or one of phi-guard's for the dates and moments (utoipa knows the chrono
+    /// types only inside its derive); a decimal is described as text.
+    pub phi_schema: String,
     /// A code field's enum, values and variants.
     pub code: Option<CodeView>,
     /// The column's SQL type: `bytea` for PHI.
@@ -477,7 +477,7 @@ impl ResourceView {
             date: has(&|f| f.kind == FieldType::Date),
             decimal: has(&|f| f.kind == FieldType::Decimal),
             code: has(&|f| f.kind == FieldType::Code),
-            typed_phi: has(&|f| f.phi && typed_schema(f.kind)),
+            typed_phi: has(&|f| f.phi && describes_itself(f.kind)),
             present: has(&|f| !f.required),
         };
         ResourceView {
@@ -677,7 +677,7 @@ impl FieldView {
             constant: name.to_ascii_uppercase(),
             value: optional(&base),
             schema,
-            typed_schema: typed_schema(field.kind),
+            phi_schema: phi_schema(field.kind, field.required, &base),
             base,
             code,
             sql,
@@ -703,12 +703,28 @@ impl FieldView {
     }
 }
 
-/// Whether `Phi<T>` of this type describes itself in OpenAPI.
-fn typed_schema(kind: FieldType) -> bool {
-    matches!(
-        kind,
-        FieldType::Text | FieldType::Code | FieldType::Integer | FieldType::Boolean
-    )
+/// Whether `Phi<T>` of this type describes itself in OpenAPI (`Phi::<T>::schema`).
+fn describes_itself(kind: FieldType) -> bool {
+    !matches!(kind, FieldType::Date | FieldType::Datetime)
+}
+
+/// The schema function of a PHI field of `kind` whose value is `base`: each marks the field
+/// `"x-phi": true`, so no attribute beside it says so by hand.
+fn phi_schema(kind: FieldType, required: bool, base: &str) -> String {
+    let described_as = |value: &str| {
+        if required {
+            format!("Phi::<{value}>::schema")
+        } else {
+            format!("Phi::<Option<{value}>>::schema")
+        }
+    };
+    let optional = if required { "" } else { "optional_" };
+    match kind {
+        FieldType::Date => format!("phi_guard::openapi::{optional}date"),
+        FieldType::Datetime => format!("phi_guard::openapi::{optional}date_time"),
+        FieldType::Decimal => described_as("String"),
+        _ => described_as(base),
+    }
 }
 
 /// Two distinct synthetic values of `field`, as JSON text. Text samples are distinctive

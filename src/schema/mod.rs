@@ -200,3 +200,38 @@ fn migration_order(path: &str) -> (u128, String) {
     let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
     (digits.parse().unwrap_or(u128::MAX), name.to_owned())
 }
+/// A version after every migration of the project and the render: the UTC time as
+/// `YYYYMMDDHHMMSS`, like `sqlx migrate add`, so it cannot collide with the template's
+/// small numbers (sqlx applies a lower-numbered migration it has not applied yet, too).
+pub fn next_version(project: &Path, theirs: &Path) -> Result<u64> {
+    let highest = sql_paths(project, MIGRATIONS_DIR)?
+        .into_iter()
+        .chain(sql_paths(theirs, MIGRATIONS_DIR)?)
+        .filter_map(|path| {
+            let name = path.rsplit('/').next()?.to_owned();
+            name.split('_').next()?.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(utc_stamp().max(highest + 1))
+}
+
+/// Now, in UTC, as the number `YYYYMMDDHHMMSS`.
+fn utc_stamp() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    ((((year * 100 + month) * 100 + day) * 100 + hour) * 100 + minute) * 100 + second
+}

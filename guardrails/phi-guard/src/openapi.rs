@@ -4,12 +4,18 @@
 //!
 //! A field declares its schema by its type: `#[schema(schema_with = Phi::<String>::schema)]`
 //! (utoipa's derive takes a generic field type's schema only from its own attributes).
+//! utoipa knows the chrono types only inside its derive (they implement no
+//! `PartialSchema`), so a `Phi` of a date or a moment names [`date`], [`optional_date`],
+//! [`date_time`] or [`optional_date_time`] instead: the mark still comes from here, never
+//! from an attribute written beside the field.
 
 use std::borrow::Cow;
 
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::schema::{AllOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AllOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::Phi;
@@ -32,6 +38,55 @@ impl<T: ToSchema> ToSchema for Phi<T> {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         T::schemas(schemas);
     }
+}
+
+/// A `Phi<NaiveDate>`: a date (`"format": "date"`), marked as PHI.
+pub fn date() -> RefOr<Schema> {
+    marked(text_of(KnownFormat::Date, false))
+}
+
+/// A `Phi<Option<NaiveDate>>`: a date or `null`, marked as PHI.
+pub fn optional_date() -> RefOr<Schema> {
+    marked(text_of(KnownFormat::Date, true))
+}
+
+/// A `Phi<DateTime<Utc>>`: an RFC 3339 moment (`"format": "date-time"`), marked as PHI.
+pub fn date_time() -> RefOr<Schema> {
+    marked(text_of(KnownFormat::DateTime, false))
+}
+
+/// A `Phi<Option<DateTime<Utc>>>`: a moment or `null`, marked as PHI.
+pub fn optional_date_time() -> RefOr<Schema> {
+    marked(text_of(KnownFormat::DateTime, true))
+}
+
+/// `schema` with `description`: utoipa's derive writes no doc comment beside
+/// `schema_with`, so a field that needs one says it through its schema function.
+pub fn described(schema: RefOr<Schema>, description: &str) -> RefOr<Schema> {
+    match schema {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.description = Some(description.to_owned());
+            RefOr::T(Schema::Object(object))
+        }
+        RefOr::T(Schema::AllOf(mut all_of)) => {
+            all_of.description = Some(description.to_owned());
+            RefOr::T(Schema::AllOf(all_of))
+        }
+        other => other,
+    }
+}
+
+/// A string of `format`, as utoipa's derive describes the chrono types, optionally `null`.
+fn text_of(format: KnownFormat, nullable: bool) -> Schema {
+    let kinds: SchemaType = if nullable {
+        [Type::String, Type::Null].into_iter().collect()
+    } else {
+        Type::String.into()
+    };
+    ObjectBuilder::new()
+        .schema_type(kinds)
+        .format(Some(SchemaFormat::KnownFormat(format)))
+        .into()
 }
 
 /// `schema`, marked as PHI (`"x-phi": true`). A reference cannot carry the mark itself, so
@@ -128,6 +183,36 @@ mod tests {
                 "items": { "type": "integer", "format": "int32", "minimum": 0 },
                 "x-phi": true
             })
+        );
+    }
+
+    #[test]
+    fn dates_and_moments_are_described_as_utoipa_describes_chrono_types_marked_as_phi() {
+        let json = |schema: RefOr<Schema>| serde_json::to_value(schema).unwrap();
+        assert_eq!(
+            json(date()),
+            json!({ "type": "string", "format": "date", "x-phi": true })
+        );
+        assert_eq!(
+            json(optional_date()),
+            json!({ "type": ["string", "null"], "format": "date", "x-phi": true })
+        );
+        assert_eq!(
+            json(date_time()),
+            json!({ "type": "string", "format": "date-time", "x-phi": true })
+        );
+        assert_eq!(
+            json(optional_date_time()),
+            json!({ "type": ["string", "null"], "format": "date-time", "x-phi": true })
+        );
+    }
+
+    #[test]
+    fn a_described_schema_keeps_its_mark() {
+        let schema = described(Phi::<String>::schema(), "A synthetic field.");
+        assert_eq!(
+            serde_json::to_value(schema).unwrap(),
+            json!({ "type": "string", "description": "A synthetic field.", "x-phi": true })
         );
     }
 

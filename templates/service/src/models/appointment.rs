@@ -54,9 +54,9 @@ pub struct Appointment {
     pub id: AppointmentId,
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub starts_at: Phi<DateTime<Utc>>,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub ends_at: Phi<DateTime<Utc>>,
     #[phi(serde)]
     pub status: AppointmentStatus,
@@ -74,9 +74,9 @@ pub struct Appointment {
 pub struct NewAppointment {
     #[schema(value_type = Uuid)]
     pub patient_id: PatientId,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub starts_at: Phi<DateTime<Utc>>,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub ends_at: Phi<DateTime<Utc>>,
     #[serde(default)]
     #[schema(schema_with = Phi::<Option<String>>::schema)]
@@ -88,10 +88,10 @@ pub struct NewAppointment {
 #[serde(deny_unknown_fields)]
 pub struct AppointmentChanges {
     #[serde(default)]
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub starts_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default)]
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub ends_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default)]
     pub status: Option<AppointmentStatus>,

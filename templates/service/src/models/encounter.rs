@@ -58,9 +58,9 @@ pub struct Encounter {
     pub class: Phi<EncounterClass>,
     #[schema(schema_with = Phi::<Option<String>>::schema, required)]
     pub reason: Phi<Option<String>>,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub started_at: Phi<DateTime<Utc>>,
-    #[schema(value_type = Option<DateTime<Utc>>, required, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::optional_date_time, required)]
     pub ended_at: Phi<Option<DateTime<Utc>>>,
     #[schema(value_type = Uuid)]
     pub created_by: UserId,
@@ -81,10 +81,10 @@ pub struct NewEncounter {
     #[serde(default)]
     #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Phi<Option<String>>,
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub started_at: Phi<DateTime<Utc>>,
     #[serde(default)]
-    #[schema(value_type = Option<DateTime<Utc>>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::optional_date_time)]
     pub ended_at: Phi<Option<DateTime<Utc>>>,
 }
 
@@ -99,10 +99,10 @@ pub struct EncounterChanges {
     #[schema(schema_with = Phi::<Option<String>>::schema)]
     pub reason: Option<Phi<Option<String>>>,
     #[serde(default)]
-    #[schema(value_type = DateTime<Utc>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date_time)]
     pub started_at: Option<Phi<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<DateTime<Utc>>, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::optional_date_time)]
     pub ended_at: Option<Phi<Option<DateTime<Utc>>>>,
 }
 

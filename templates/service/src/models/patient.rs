@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use phi_guard::{OpaqueId, Phi, PhiResponse, RedactedDebug};
 use serde::Deserialize;
 use sqlx::PgConnection;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
@@ -37,7 +39,7 @@ pub struct Patient {
     pub given_name: Phi<String>,
     #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Phi<String>,
-    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date)]
     pub date_of_birth: Phi<NaiveDate>,
     #[schema(schema_with = Phi::<Option<String>>::schema, required)]
     pub phone: Phi<Option<String>>,
@@ -47,19 +49,27 @@ pub struct Patient {
     pub updated_at: DateTime<Utc>,
 }
 
+/// `NewPatient::mrn`'s schema, with its description: utoipa writes none beside
+/// `schema_with`.
+fn record_number() -> RefOr<Schema> {
+    phi_guard::openapi::described(
+        Phi::<String>::schema(),
+        "Medical record number, unique within the clinic.",
+    )
+}
+
 /// `POST /patients`. The clinic comes from the session, never from the body.
 #[derive(Deserialize, RedactedDebug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPatient {
     /// Medical record number, unique within the clinic.
-    // utoipa writes no description beside `schema_with`, so this field says it all.
-    #[schema(value_type = String, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = record_number)]
     pub mrn: Phi<String>,
     #[schema(schema_with = Phi::<String>::schema)]
     pub given_name: Phi<String>,
     #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Phi<String>,
-    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date)]
     pub date_of_birth: Phi<NaiveDate>,
     #[serde(default)]
     #[schema(schema_with = Phi::<Option<String>>::schema)]
@@ -80,7 +90,7 @@ pub struct PatientChanges {
     #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date)]
     pub date_of_birth: Option<Phi<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = Phi::<Option<String>>::schema)]
@@ -102,7 +112,7 @@ pub struct PatientSearch {
     #[schema(schema_with = Phi::<String>::schema)]
     pub family_name: Option<Phi<String>>,
     #[serde(default)]
-    #[schema(value_type = NaiveDate, extensions(("x-phi" = json!(true))))]
+    #[schema(schema_with = phi_guard::openapi::date)]
     pub date_of_birth: Option<Phi<NaiveDate>>,
 }
 
