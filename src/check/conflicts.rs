@@ -13,7 +13,7 @@ use crate::record::RECORD_DIR;
 pub const RULE: Rule = Rule {
     id: "no-conflict-markers",
     title: "No unresolved merge conflicts in project files",
-    help: "SPEC 6: where `medforge update` and a local edit changed the same lines, the file \
+    help: "README.md, \"Generated with\": where `medforge update` and a local edit changed the same lines, the file \
            gets `<<<<<<<` / `=======` / `>>>>>>>` markers and update exits 3. Until each \
            conflict is resolved the file holds both versions of the lines (or fails to \
            build), so a control may be half in place.",

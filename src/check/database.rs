@@ -9,14 +9,14 @@ use crate::schema::Schema;
 pub const RLS_FORCED: Rule = Rule {
     id: "rls-forced",
     title: "Row-level security is enabled and forced on every table holding PHI",
-    help: "SPEC 4.2.2, HIPAA 164.312(a)(1): a table with a `PHI:` column comment or a \
+    help: "HIPAA 164.312(a)(1): a table with a `PHI:` column comment or a \
            tenant column needs ENABLE and FORCE ROW LEVEL SECURITY, never undone later.",
 };
 
 pub const PHI_ENCRYPTED: Rule = Rule {
     id: "phi-encrypted",
     title: "Every PHI column holds ciphertext, or says why it cannot",
-    help: "SPEC 4.2.3, HIPAA 164.312(a)(2)(iv): a `PHI:` column is `bytea` sealed by the \
+    help: "HIPAA 164.312(a)(2)(iv): a `PHI:` column is `bytea` sealed by the \
            service (src/crypto/), so a dump or a superuser sees no plaintext. A column \
            that must stay plaintext (e.g. a time lists are ordered by) says why in its \
            comment: `PHI: what it holds; plaintext: why`.",

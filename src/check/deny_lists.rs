@@ -13,7 +13,7 @@ use crate::record;
 pub const AI_DENY_LISTS: Rule = Rule {
     id: "ai-deny-lists",
     title: "AI deny-lists and agent rules are present and complete for every selected tool",
-    help: "SPEC 4.3: each selected AI tool's files hold every entry of the one deny-list \
+    help: "README.md, \"AI coding tools\": each selected AI tool's files hold every entry of the one deny-list \
            (ai-deny-list.rhai). Adding entries is fine; removing one is not.",
 };
 

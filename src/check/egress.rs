@@ -12,7 +12,7 @@ use crate::error::Result;
 pub const EGRESS_ONLY: Rule = Rule {
     id: "egress-only",
     title: "HTTP clients are used only by the egress client",
-    help: "SPEC 4.2.9: PHI leaves only through src/egress/, which sends to the vendors \
+    help: "HIPAA 164.308(b), GDPR Art. 28 (README.md, \"Sending data out\"): PHI leaves only through src/egress/, which sends to the vendors \
            of compliance/vendors.toml with a signed agreement and an allowed region, and \
            audits every attempt. reqwest, hyper's client and the like elsewhere in src/ \
            would bypass it.",

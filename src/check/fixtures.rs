@@ -8,7 +8,7 @@ use crate::fs::list_files_under;
 pub const SYNTHETIC_FIXTURES: Rule = Rule {
     id: "synthetic-fixtures",
     title: "No real-looking identifiers in fixtures/ outside fixtures/synthetic/",
-    help: "SPEC 4.2.8: test data is synthetic. SSN, AHV and KVNR numbers with a valid \
+    help: "HIPAA 164.308(a)(1)(ii)(B): test data is synthetic. SSN, AHV and KVNR numbers with a valid \
            check digit belong only in fixtures/synthetic/.",
 };
 

@@ -27,7 +27,7 @@ use super::{Finding, Rule};
 pub const RULE: Rule = Rule {
     id: "phi-leak-patterns",
     title: "No PHI-like names in URLs, and no raw requests or bodies in logs",
-    help: "SPEC 5: a date of birth as a `u32` or as year/month/day numbers, or a name under \
+    help: "HIPAA 164.312(a)(1), OWASP ASVS 7.1.1 (README.md, \"Security overview\"): a date of birth as a `u32` or as year/month/day numbers, or a name under \
            a UrlSafe type, passes the types, and so does logging a Uri (its query string), a \
            HeaderMap, a whole request or a body's bytes. Send PHI in JSON bodies as `Phi` \
            fields, keep URLs to opaque ids and paging, and log route templates, statuses and \

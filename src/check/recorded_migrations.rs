@@ -14,7 +14,7 @@ use crate::record::{self, MIGRATION_SUMS_FILE, RECORD_DIR};
 pub const RULE: Rule = Rule {
     id: "migrations-unchanged",
     title: "No recorded migration was changed or removed",
-    help: "SPEC 6: migrations are immutable. A database that applied a migration refuses to \
+    help: "Migrations are immutable (README.md, \"Database\"). A database that applied a migration refuses to \
            migrate once its file changed or is gone, and a database built from the changed \
            file differs from one that applied the original. Put schema changes in a new \
            migration after the highest one.",

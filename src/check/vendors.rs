@@ -15,7 +15,7 @@ pub const VENDORS_FILE: &str = "compliance/vendors.toml";
 pub const VENDOR_AGREEMENTS: Rule = Rule {
     id: "vendor-agreements",
     title: "Every vendor in compliance/vendors.toml has a signed BAA/DPA",
-    help: "SPEC 4.2.9: PHI goes only to vendors with a signed agreement for the regime: a \
+    help: "HIPAA 164.308(b), GDPR Art. 28, nDSG Art. 9: PHI goes only to vendors with a signed agreement for the regime: a \
            BAA for HIPAA, a DPA for the GDPR and the nDSG.",
 };
 
